@@ -1,0 +1,335 @@
+//! The client core: one connection/cursor state machine over any [`Backend`].
+//!
+//! A backend streams one result at a time. When a cursor's result is still streaming and another
+//! operation needs the wire, the rest of that result is read into a stash for its cursor, so every
+//! cursor keeps its rows; memory stays bounded whenever results are consumed in turn.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use futures::lock::{Mutex, MutexGuard};
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+pub type Row = Vec<Value>;
+
+/// PEP 249's seven description fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The backend's type name (`int8`, `numeric`, `text[]`).
+    pub type_code: String,
+    pub display_size: Option<i64>,
+    pub internal_size: Option<i64>,
+    pub precision: Option<i64>,
+    pub scale: Option<i64>,
+    pub null_ok: Option<bool>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Params {
+    Positional(Vec<Value>),
+    Named(Vec<(String, Value)>),
+}
+
+impl Params {
+    pub fn none() -> Params {
+        Params::Positional(Vec::new())
+    }
+}
+
+/// What executing a statement produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Present when the statement returns rows.
+    pub columns: Option<Rc<[Column]>>,
+    /// The first rows; more follow through [`Backend::fetch`] while `more` is set.
+    pub rows: Vec<Row>,
+    pub more: bool,
+    /// Rows affected or returned, -1 while unknown (a result still streaming).
+    pub rowcount: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub rows: Vec<Row>,
+    pub done: bool,
+    /// Set with `done`: the final row count.
+    pub rowcount: i64,
+}
+
+#[allow(async_fn_in_trait)] // futures stay on one thread (wasm)
+pub trait Backend {
+    async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome>;
+    /// Runs the statement once per parameter set; returns the total row count.
+    async fn execute_many(&mut self, sql: &str, param_sets: Vec<Params>) -> Result<i64>;
+    /// The next rows of the open result.
+    async fn fetch(&mut self) -> Result<Batch>;
+    /// Drops the rest of the open result, if any.
+    async fn discard(&mut self) -> Result<()>;
+    async fn commit(&mut self) -> Result<()>;
+    async fn rollback(&mut self) -> Result<()>;
+    fn autocommit(&self) -> bool;
+    fn set_autocommit(&mut self, on: bool) -> Result<()>;
+    async fn close(&mut self);
+}
+
+struct Shared<B> {
+    backend: Mutex<B>,
+    closed: Cell<bool>,
+    next_cursor: Cell<u64>,
+    /// The cursor whose result is still open on the wire.
+    streaming: Cell<Option<u64>>,
+    /// Rest of a result read on behalf of a cursor that lost the wire, or the error that ended it.
+    stash: RefCell<HashMap<u64, Result<Batch>>>,
+}
+
+pub struct Connection<B> {
+    shared: Rc<Shared<B>>,
+}
+
+impl<B: Backend> Connection<B> {
+    pub fn new(backend: B) -> Connection<B> {
+        Connection {
+            shared: Rc::new(Shared {
+                backend: Mutex::new(backend),
+                closed: Cell::new(false),
+                next_cursor: Cell::new(1),
+                streaming: Cell::new(None),
+                stash: RefCell::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn cursor(&self) -> Result<Cursor<B>> {
+        self.check_open()?;
+        let id = self.shared.next_cursor.get();
+        self.shared.next_cursor.set(id + 1);
+        Ok(Cursor {
+            shared: self.shared.clone(),
+            id,
+            state: RefCell::new(CursorState::new()),
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.get()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.shared.closed.get() {
+            return Err(Error::closed("connection"));
+        }
+        Ok(())
+    }
+
+    pub async fn commit(&self) -> Result<()> {
+        self.check_open()?;
+        self.shared.acquire(None).await?.commit().await
+    }
+
+    pub async fn rollback(&self) -> Result<()> {
+        self.check_open()?;
+        self.shared.acquire(None).await?.rollback().await
+    }
+
+    /// The autocommit setting; waits for a running operation to finish.
+    pub async fn autocommit(&self) -> bool {
+        self.shared.backend.lock().await.autocommit()
+    }
+
+    pub async fn set_autocommit(&self, on: bool) -> Result<()> {
+        self.check_open()?;
+        self.shared.acquire(None).await?.set_autocommit(on)
+    }
+
+    pub async fn close(&self) {
+        if self.shared.closed.replace(true) {
+            return;
+        }
+        let mut backend = self.shared.backend.lock().await;
+        backend.close().await;
+    }
+}
+
+impl<B: Backend> Shared<B> {
+    /// The backend, once any result streaming for another cursor has been stashed for it.
+    async fn acquire(&self, for_cursor: Option<u64>) -> Result<MutexGuard<'_, B>> {
+        let mut backend = self.backend.lock().await;
+        if self.closed.get() {
+            return Err(Error::closed("connection"));
+        }
+        if let Some(owner) = self.streaming.get().filter(|&o| Some(o) != for_cursor) {
+            self.streaming.set(None);
+            let mut rest = Batch::default();
+            let drained = loop {
+                match backend.fetch().await {
+                    Ok(batch) => {
+                        rest.rows.extend(batch.rows);
+                        if batch.done {
+                            rest.rowcount = batch.rowcount;
+                            rest.done = true;
+                            break Ok(rest);
+                        }
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
+            let failed = drained.as_ref().err().cloned();
+            self.stash.borrow_mut().insert(owner, drained);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+        }
+        Ok(backend)
+    }
+}
+
+struct CursorState {
+    columns: Option<Rc<[Column]>>,
+    rows: VecDeque<Row>,
+    /// The result has rows not yet read from the backend.
+    more: bool,
+    rowcount: i64,
+    closed: bool,
+}
+
+impl CursorState {
+    fn new() -> CursorState {
+        CursorState {
+            columns: None,
+            rows: VecDeque::new(),
+            more: false,
+            rowcount: -1,
+            closed: false,
+        }
+    }
+}
+
+pub struct Cursor<B> {
+    shared: Rc<Shared<B>>,
+    id: u64,
+    state: RefCell<CursorState>,
+}
+
+impl<B: Backend> Cursor<B> {
+    fn check_open(&self) -> Result<()> {
+        if self.state.borrow().closed {
+            return Err(Error::closed("cursor"));
+        }
+        if self.shared.closed.get() {
+            return Err(Error::closed("connection"));
+        }
+        Ok(())
+    }
+
+    /// Forgets this cursor's previous result, on the wire and in the stash.
+    async fn reset(&self, backend: &mut B) -> Result<()> {
+        *self.state.borrow_mut() = CursorState::new();
+        self.shared.stash.borrow_mut().remove(&self.id);
+        if self.shared.streaming.get() == Some(self.id) {
+            self.shared.streaming.set(None);
+            backend.discard().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn execute(&self, sql: &str, params: Params) -> Result<()> {
+        self.check_open()?;
+        let mut backend = self.shared.acquire(Some(self.id)).await?;
+        self.reset(&mut backend).await?;
+        let outcome = backend.execute(sql, params).await?;
+        if outcome.more {
+            self.shared.streaming.set(Some(self.id));
+        }
+        let mut st = self.state.borrow_mut();
+        st.columns = outcome.columns;
+        st.rows = outcome.rows.into();
+        st.more = outcome.more;
+        st.rowcount = outcome.rowcount;
+        Ok(())
+    }
+
+    pub async fn execute_many(&self, sql: &str, param_sets: Vec<Params>) -> Result<()> {
+        self.check_open()?;
+        let mut backend = self.shared.acquire(Some(self.id)).await?;
+        self.reset(&mut backend).await?;
+        let count = backend.execute_many(sql, param_sets).await?;
+        self.state.borrow_mut().rowcount = count;
+        Ok(())
+    }
+
+    /// Up to `n` rows; fewer only at the end of the result.
+    pub async fn fetch(&self, n: usize) -> Result<Vec<Row>> {
+        self.check_open()?;
+        if self.state.borrow().columns.is_none() {
+            return Err(Error::programming(
+                "no result to fetch from: the last statement returned no rows",
+            ));
+        }
+        loop {
+            {
+                let mut st = self.state.borrow_mut();
+                if st.rows.len() >= n || !st.more {
+                    let take = n.min(st.rows.len());
+                    return Ok(st.rows.drain(..take).collect());
+                }
+            }
+            let batch = match self.shared.stash.borrow_mut().remove(&self.id) {
+                Some(stashed) => stashed,
+                None => {
+                    let mut backend = self.shared.acquire(Some(self.id)).await?;
+                    if self.shared.streaming.get() != Some(self.id) {
+                        continue; // another operation stashed our rows while we waited
+                    }
+                    let batch = backend.fetch().await;
+                    if !matches!(batch, Ok(Batch { done: false, .. })) {
+                        self.shared.streaming.set(None);
+                    }
+                    batch
+                }
+            };
+            let mut st = self.state.borrow_mut();
+            match batch {
+                Ok(batch) => {
+                    st.rows.extend(batch.rows);
+                    if batch.done {
+                        st.more = false;
+                        st.rowcount = batch.rowcount;
+                    }
+                }
+                Err(e) => {
+                    st.more = false;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    pub fn description(&self) -> Option<Rc<[Column]>> {
+        self.state.borrow().columns.clone()
+    }
+
+    pub fn rowcount(&self) -> i64 {
+        self.state.borrow().rowcount
+    }
+
+    pub async fn close(&self) {
+        if self.state.borrow().closed {
+            return;
+        }
+        if self.shared.streaming.get() == Some(self.id) && !self.shared.closed.get() {
+            let mut backend = self.shared.backend.lock().await;
+            if self.shared.streaming.get() == Some(self.id) {
+                self.shared.streaming.set(None);
+                let _ = backend.discard().await; // a broken connection reports itself on next use
+            }
+        }
+        self.shared.stash.borrow_mut().remove(&self.id);
+        let mut st = self.state.borrow_mut();
+        *st = CursorState::new();
+        st.closed = true;
+    }
+}

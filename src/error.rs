@@ -1,0 +1,157 @@
+//! One error type for every backend. Its kind is the PEP 249 class; the fields are the server's own.
+
+use std::fmt;
+
+/// The PEP 249 exception class an error belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Misuse of the driver itself: bad URL, unknown option, closed object.
+    Interface,
+    /// A database error that fits no narrower class.
+    Database,
+    Data,
+    Operational,
+    Integrity,
+    Internal,
+    Programming,
+    NotSupported,
+}
+
+impl ErrorKind {
+    /// The class name, as PEP 249 spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Interface => "InterfaceError",
+            ErrorKind::Database => "DatabaseError",
+            ErrorKind::Data => "DataError",
+            ErrorKind::Operational => "OperationalError",
+            ErrorKind::Integrity => "IntegrityError",
+            ErrorKind::Internal => "InternalError",
+            ErrorKind::Programming => "ProgrammingError",
+            ErrorKind::NotSupported => "NotSupportedError",
+        }
+    }
+
+    /// PostgreSQL SQLSTATE class onto PEP 249, by class, as psycopg maps them.
+    pub fn from_sqlstate(code: &str) -> ErrorKind {
+        match code.get(..2).unwrap_or("") {
+            "0A" => ErrorKind::NotSupported,
+            "22" => ErrorKind::Data,
+            "23" => ErrorKind::Integrity,
+            "20" | "21" | "26" | "34" | "3D" | "3F" | "42" | "44" | "P0" => ErrorKind::Programming,
+            "24" | "25" | "2B" | "2D" | "XX" => ErrorKind::Internal,
+            "08" | "27" | "28" | "2F" | "38" | "39" | "3B" | "40" | "53" | "54" | "55" | "57"
+            | "58" | "72" | "F0" | "HV" => ErrorKind::Operational,
+            _ => ErrorKind::Database,
+        }
+    }
+}
+
+/// An error with the server's own fields where the server gave them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The server's error code: SQLSTATE for PostgreSQL.
+    pub code: Option<String>,
+    pub severity: Option<String>,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// 1-based character position in the statement text.
+    pub position: Option<u32>,
+    pub where_: Option<String>,
+    pub schema: Option<String>,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub data_type: Option<String>,
+    pub constraint: Option<String>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            code: None,
+            severity: None,
+            detail: None,
+            hint: None,
+            position: None,
+            where_: None,
+            schema: None,
+            table: None,
+            column: None,
+            data_type: None,
+            constraint: None,
+        }
+    }
+
+    pub fn interface(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Interface, message)
+    }
+
+    pub fn operational(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Operational, message)
+    }
+
+    pub fn programming(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Programming, message)
+    }
+
+    pub fn data(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Data, message)
+    }
+
+    pub fn not_supported(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::NotSupported, message)
+    }
+
+    /// The server sent bytes that do not follow its protocol.
+    pub fn malformed(what: impl fmt::Display) -> Error {
+        Error::new(
+            ErrorKind::Operational,
+            format!("malformed reply from server: {what}"),
+        )
+    }
+
+    /// The connection to the database (or relay) broke.
+    pub fn connection_lost(why: impl fmt::Display) -> Error {
+        Error::new(ErrorKind::Operational, format!("connection lost: {why}"))
+    }
+
+    pub fn closed(what: &str) -> Error {
+        Error::interface(format!("{what} is closed"))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} [{}]: {}", self.kind.name(), code, self.message),
+            None => write!(f, "{}: {}", self.kind.name(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstate_classes_map_onto_pep249() {
+        assert_eq!(ErrorKind::from_sqlstate("23505"), ErrorKind::Integrity);
+        assert_eq!(ErrorKind::from_sqlstate("42601"), ErrorKind::Programming);
+        assert_eq!(ErrorKind::from_sqlstate("22012"), ErrorKind::Data);
+        assert_eq!(ErrorKind::from_sqlstate("08006"), ErrorKind::Operational);
+        assert_eq!(ErrorKind::from_sqlstate("53300"), ErrorKind::Operational);
+        assert_eq!(ErrorKind::from_sqlstate("57014"), ErrorKind::Operational);
+        assert_eq!(ErrorKind::from_sqlstate("28P01"), ErrorKind::Operational);
+        assert_eq!(ErrorKind::from_sqlstate("0A000"), ErrorKind::NotSupported);
+        assert_eq!(ErrorKind::from_sqlstate("XX000"), ErrorKind::Internal);
+        assert_eq!(ErrorKind::from_sqlstate("00000"), ErrorKind::Database);
+    }
+}

@@ -1,0 +1,14 @@
+//! webdbc: database connectivity for the web.
+//!
+//! Layers, top down: bindings (`bindings`, wasm only) over the client core (`client`) over sans-IO
+//! protocols (`pg`) over transports (`transport`; the WebSocket one is wasm only).
+
+pub mod client;
+pub mod dsn;
+pub mod error;
+pub mod pg;
+pub mod sql;
+pub mod transport;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};

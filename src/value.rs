@@ -1,0 +1,234 @@
+//! Values as they cross between the bindings and the protocols. Exact by construction: integers are
+//! i64, decimals are text, temporal values are integer counts, so no conversion loses precision.
+
+/// `i64::MAX` / `i64::MIN` microseconds stand for PostgreSQL's `infinity` / `-infinity`.
+pub const INFINITY_MICROS: i64 = i64::MAX;
+pub const NEG_INFINITY_MICROS: i64 = i64::MIN;
+/// `i32::MAX` / `i32::MIN` days stand for `infinity` / `-infinity` dates.
+pub const INFINITY_DAYS: i32 = i32::MAX;
+pub const NEG_INFINITY_DAYS: i32 = i32::MIN;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// An exact decimal in plain notation (`-12.340`, `NaN`, `Infinity`).
+    Decimal(String),
+    Text(String),
+    Bytes(Vec<u8>),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Microseconds since midnight.
+    Time(i64),
+    /// Microseconds since 1970-01-01 00:00, no time zone.
+    Timestamp(i64),
+    /// Microseconds since 1970-01-01 00:00 UTC.
+    TimestampTz(i64),
+    Interval(Interval),
+    Uuid([u8; 16]),
+    /// JSON document text.
+    Json(String),
+    Array(Vec<Value>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Interval {
+    pub months: i32,
+    pub days: i32,
+    pub micros: i64,
+}
+
+/// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian (H. Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Day count since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// ISO 8601 date; years outside 0..=9999 get a sign and six digits, as ISO's expanded form.
+pub fn format_date(days: i32) -> String {
+    match days {
+        INFINITY_DAYS => "infinity".into(),
+        NEG_INFINITY_DAYS => "-infinity".into(),
+        _ => {
+            let (y, m, d) = civil_from_days(i64::from(days));
+            format!("{}-{m:02}-{d:02}", format_year(y))
+        }
+    }
+}
+
+fn format_year(y: i64) -> String {
+    if (0..=9999).contains(&y) {
+        format!("{y:04}")
+    } else if y < 0 {
+        format!("-{:06}", -y)
+    } else {
+        format!("+{y:06}")
+    }
+}
+
+/// `HH:MM:SS[.ffffff]` with trailing zeros of the fraction dropped.
+pub fn format_time(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    push_fraction(&mut s, frac);
+    s
+}
+
+fn push_fraction(s: &mut String, frac: i64) {
+    if frac != 0 {
+        let f = format!(".{frac:06}");
+        s.push_str(f.trim_end_matches('0'));
+    }
+}
+
+/// ISO 8601 `YYYY-MM-DDTHH:MM:SS[.ffffff]`, with `Z` when `utc`.
+pub fn format_timestamp(micros: i64, utc: bool) -> String {
+    match micros {
+        INFINITY_MICROS => "infinity".into(),
+        NEG_INFINITY_MICROS => "-infinity".into(),
+        _ => {
+            let days = micros.div_euclid(86_400_000_000);
+            let rest = micros.rem_euclid(86_400_000_000);
+            let mut s = format!("{}T{}", format_date(days as i32), format_time(rest));
+            if utc {
+                s.push('Z');
+            }
+            s
+        }
+    }
+}
+
+/// ISO 8601 duration, as PostgreSQL's `iso_8601` IntervalStyle writes it (`P1Y2M3DT4H5M6.5S`).
+pub fn format_interval(iv: Interval) -> String {
+    let mut s = String::from("P");
+    let (years, months) = (iv.months / 12, iv.months % 12);
+    for (n, unit) in [
+        (years as i64, 'Y'),
+        (months as i64, 'M'),
+        (iv.days as i64, 'D'),
+    ] {
+        if n != 0 {
+            s.push_str(&format!("{n}{unit}"));
+        }
+    }
+    if iv.micros != 0 {
+        s.push('T');
+        let neg = iv.micros < 0;
+        let abs = iv.micros.unsigned_abs();
+        let (h, m, sec, frac) = (
+            abs / 3_600_000_000,
+            abs / 60_000_000 % 60,
+            abs / 1_000_000 % 60,
+            abs % 1_000_000,
+        );
+        let sign = if neg { "-" } else { "" };
+        if h != 0 {
+            s.push_str(&format!("{sign}{h}H"));
+        }
+        if m != 0 {
+            s.push_str(&format!("{sign}{m}M"));
+        }
+        if sec != 0 || frac != 0 {
+            s.push_str(&format!("{sign}{sec}"));
+            push_fraction(&mut s, frac as i64);
+            s.push('S');
+        }
+    }
+    if s == "P" {
+        s.push_str("T0S");
+    }
+    s
+}
+
+pub fn format_uuid(b: &[u8; 16]) -> String {
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trips() {
+        for days in [-719_528i64, -1, 0, 1, 10_957, 19_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(10_957), (2000, 1, 1));
+        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
+    }
+
+    #[test]
+    fn formats_temporal_values() {
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(INFINITY_DAYS), "infinity");
+        assert_eq!(
+            format_date(days_from_civil(-44, 3, 15) as i32),
+            "-000044-03-15"
+        );
+        assert_eq!(format_time(3_723_000_500), "01:02:03.0005");
+        assert_eq!(
+            format_timestamp(1_700_000_000_123_456, true),
+            "2023-11-14T22:13:20.123456Z"
+        );
+        assert_eq!(format_timestamp(-1, false), "1969-12-31T23:59:59.999999");
+        assert_eq!(format_timestamp(NEG_INFINITY_MICROS, true), "-infinity");
+    }
+
+    #[test]
+    fn formats_intervals_like_postgres_iso_8601() {
+        let iv = Interval {
+            months: 14,
+            days: 3,
+            micros: 4 * 3_600_000_000 + 5 * 60_000_000 + 6_500_000,
+        };
+        assert_eq!(format_interval(iv), "P1Y2M3DT4H5M6.5S");
+        assert_eq!(format_interval(Interval::default()), "PT0S");
+        assert_eq!(
+            format_interval(Interval {
+                months: -1,
+                days: 0,
+                micros: -1_000_000
+            }),
+            "P-1MT-1S"
+        );
+    }
+
+    #[test]
+    fn formats_uuid() {
+        let b = [
+            0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
+        assert_eq!(format_uuid(&b), "12345678-9abc-def0-0102-030405060708");
+    }
+}
