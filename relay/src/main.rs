@@ -1,1 +1,62 @@
-fn main() {}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use webdbc_relay::{parse_target, Config};
+
+/// WebSocket-to-TCP relay for webdbc. Deny by default: only the targets named here are reachable.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A reachable target, NAME=HOST:PORT (repeatable). Clients pick it with ?target=NAME or
+    /// ?address=HOST:PORT (exact match).
+    #[arg(long = "target", value_parser = parse_target)]
+    targets: Vec<(String, String)>,
+    /// A file of `NAME = HOST:PORT` lines, added to --target.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Seconds to wait for a backend TCP connection.
+    #[arg(long, default_value_t = 10)]
+    connect_timeout: u64,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let mut cfg = Config {
+        targets: args.targets,
+        connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+        ..Config::default()
+    };
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| exit(&format!("cannot read {}: {e}", path.display())));
+        cfg.targets.extend(
+            Config::parse_targets(&text)
+                .unwrap_or_else(|e| exit(&format!("{}: {e}", path.display()))),
+        );
+    }
+    if cfg.targets.is_empty() {
+        eprintln!("webdbc-relay: no targets configured; every connection will be refused");
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .unwrap_or_else(|e| exit(&format!("cannot listen on {}: {e}", args.listen)));
+    eprintln!(
+        "webdbc-relay: listening on ws://{}/v1/connect with {} target(s)",
+        args.listen,
+        cfg.targets.len()
+    );
+    tokio::select! {
+        r = webdbc_relay::serve(listener, cfg) => if let Err(e) = r { exit(&e.to_string()) },
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+fn exit(msg: &str) -> ! {
+    eprintln!("webdbc-relay: {msg}");
+    std::process::exit(2)
+}

@@ -1,0 +1,327 @@
+//! webdbc-relay: carries WebSocket binary frames to TCP and back, one TCP socket per WebSocket.
+//!
+//! Deny by default: a client names a configured target (`?target=NAME`) or an exact `host:port`
+//! the allow-list contains (`?address=HOST:PORT`, the form `@neondatabase/serverless` sends).
+//! Anything else is refused before the upgrade. A plain GET (no upgrade) of the same URL answers
+//! with the same verdict, so a browser, which sees only "close 1006" for a refused upgrade, can
+//! ask why. Payloads and query strings are never logged: they carry credentials.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub const CLOSE_NORMAL: u16 = 1000;
+pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Named targets: name -> `host:port`.
+    pub targets: Vec<(String, String)>,
+    pub connect_timeout: Duration,
+    /// Largest WebSocket message accepted from a client.
+    pub max_message_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            targets: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            max_message_size: 16 << 20,
+        }
+    }
+}
+
+impl Config {
+    /// Parses `name = host:port` lines; `#` starts a comment.
+    pub fn parse_targets(text: &str) -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            out.push(parse_target(line).map_err(|e| format!("line {}: {e}", n + 1))?);
+        }
+        Ok(out)
+    }
+}
+
+/// `name=host:port` (spaces around `=` allowed).
+pub fn parse_target(s: &str) -> Result<(String, String), String> {
+    let (name, addr) = s.split_once('=').ok_or("expected name = host:port")?;
+    let (name, addr) = (name.trim(), addr.trim());
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(format!("invalid target name {name:?}"));
+    }
+    let (host, port) = addr.rsplit_once(':').ok_or("expected host:port")?;
+    if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(format!("invalid address {addr:?}"));
+    }
+    Ok((name.to_string(), addr.to_string()))
+}
+
+struct Target {
+    name: String,
+    addr: String,
+}
+
+enum Verdict {
+    Allowed(Target),
+    Refused(StatusCode, String),
+}
+
+fn judge(cfg: &Config, query: &HashMap<String, String>) -> Verdict {
+    let found = match (query.get("target"), query.get("address")) {
+        (Some(name), _) => cfg.targets.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            format!("relay refused target {name:?}: no target of that name is configured")
+        }),
+        (None, Some(addr)) => cfg.targets.iter().find(|(_, a)| a == addr).ok_or_else(|| {
+            format!("relay refused address {addr:?}: it is not in the relay's allow-list")
+        }),
+        (None, None) => {
+            return Verdict::Refused(
+                StatusCode::BAD_REQUEST,
+                "name a target: ?target=NAME or ?address=HOST:PORT".into(),
+            )
+        }
+    };
+    match found {
+        Ok((name, addr)) => Verdict::Allowed(Target {
+            name: name.clone(),
+            addr: addr.clone(),
+        }),
+        Err(msg) => Verdict::Refused(StatusCode::FORBIDDEN, msg),
+    }
+}
+
+/// A plain-text answer that any page may read (it carries nothing secret).
+fn plain(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    r
+}
+
+async fn connect(
+    State(cfg): State<Arc<Config>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+    req: Request,
+) -> Response {
+    let verdict = judge(&cfg, &query);
+    let wants_upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let target = match verdict {
+        Verdict::Refused(status, msg) => {
+            eprintln!("relay: {peer} refused ({})", status.as_u16());
+            return plain(status, msg);
+        }
+        Verdict::Allowed(_) if !wants_upgrade => {
+            return plain(
+                StatusCode::UPGRADE_REQUIRED,
+                "target allowed; connect with a WebSocket".into(),
+            )
+        }
+        Verdict::Allowed(t) => t,
+    };
+    let (mut parts, _) = req.into_parts();
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    ws.protocols(["binary"])
+        .max_message_size(cfg.max_message_size)
+        .on_upgrade(move |socket| relay(socket, target, cfg, peer))
+}
+
+async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: SocketAddr) {
+    let tcp =
+        match tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(&target.addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                return close_with(
+                    &mut socket,
+                    CLOSE_INTERNAL_ERROR,
+                    &format!("could not connect to target {}: {e}", target.name),
+                    peer,
+                )
+                .await
+            }
+            Err(_) => {
+                return close_with(
+                    &mut socket,
+                    CLOSE_INTERNAL_ERROR,
+                    &format!("could not connect to target {}: timed out", target.name),
+                    peer,
+                )
+                .await
+            }
+        };
+    let _ = tcp.set_nodelay(true);
+    eprintln!("relay: {peer} -> {} opened", target.name);
+    let (mut tcp_rx, mut tcp_tx) = tcp.into_split();
+    let (mut ws_tx, mut ws_rx) = socket.split();
+    let (mut up, mut down) = (0u64, 0u64);
+
+    // Each direction awaits its writes before reading more: backpressure both ways.
+    let client_to_backend = async {
+        while let Some(msg) = ws_rx.next().await {
+            match msg {
+                Ok(Message::Binary(b)) => {
+                    up += b.len() as u64;
+                    if tcp_tx.write_all(&b).await.is_err() {
+                        return (CLOSE_INTERNAL_ERROR, "backend write failed");
+                    }
+                }
+                Ok(Message::Text(_)) => {
+                    return (CLOSE_UNSUPPORTED_DATA, "Text frames are not supported")
+                }
+                Ok(Message::Close(_)) | Err(_) => return (CLOSE_NORMAL, "client closed"),
+                Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            }
+        }
+        (CLOSE_NORMAL, "client closed")
+    };
+    let backend_to_client = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match tcp_rx.read(&mut buf).await {
+                Ok(0) => return (CLOSE_NORMAL, "backend closed the connection"),
+                Ok(n) => {
+                    down += n as u64;
+                    if ws_tx
+                        .send(Message::Binary(buf[..n].to_vec().into()))
+                        .await
+                        .is_err()
+                    {
+                        return (CLOSE_NORMAL, "client gone");
+                    }
+                }
+                Err(_) => return (CLOSE_INTERNAL_ERROR, "backend read failed"),
+            }
+        }
+    };
+    let (code, reason) = tokio::select! {
+        r = client_to_backend => r,
+        r = backend_to_client => r,
+    };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = ws_tx.send(Message::Close(Some(frame))).await;
+    let _ = tcp_tx.shutdown().await;
+    eprintln!(
+        "relay: {peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)",
+        target.name
+    );
+}
+
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: SocketAddr) {
+    eprintln!("relay: {peer}: {reason}");
+    // A close reason is limited to 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+pub fn router(cfg: Config) -> Router {
+    Router::new()
+        .route("/v1/connect", get(connect))
+        .route("/v1", get(connect))
+        .with_state(Arc::new(cfg))
+}
+
+/// Serves until the future is dropped.
+pub async fn serve(listener: TcpListener, cfg: Config) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(cfg).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_target_lines() {
+        let t = Config::parse_targets(
+            "# comment\npg = 127.0.0.1:5432\n\nignite=db.internal:10800 # main\n",
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            vec![
+                ("pg".into(), "127.0.0.1:5432".into()),
+                ("ignite".into(), "db.internal:10800".into())
+            ]
+        );
+        assert!(Config::parse_targets("pg 127.0.0.1:5432").is_err());
+        assert!(Config::parse_targets("pg = 127.0.0.1").is_err());
+        assert!(Config::parse_targets("p g = h:1").is_err());
+        assert!(Config::parse_targets("pg = h:0").is_err());
+    }
+
+    #[test]
+    fn judges_names_and_exact_addresses_only() {
+        let cfg = Config {
+            targets: vec![("pg".into(), "127.0.0.1:5432".into())],
+            ..Config::default()
+        };
+        let q = |k: &str, v: &str| HashMap::from([(k.to_string(), v.to_string())]);
+        assert!(
+            matches!(judge(&cfg, &q("target", "pg")), Verdict::Allowed(t) if t.addr == "127.0.0.1:5432")
+        );
+        assert!(matches!(
+            judge(&cfg, &q("address", "127.0.0.1:5432")),
+            Verdict::Allowed(_)
+        ));
+        for (k, v) in [
+            ("target", "other"),
+            ("address", "127.0.0.1:5433"),
+            ("address", "127.0.0.1:5432 "),
+            ("address", "localhost:5432"),
+        ] {
+            assert!(
+                matches!(
+                    judge(&cfg, &q(k, v)),
+                    Verdict::Refused(StatusCode::FORBIDDEN, _)
+                ),
+                "{k}={v}"
+            );
+        }
+        assert!(matches!(
+            judge(&cfg, &HashMap::new()),
+            Verdict::Refused(StatusCode::BAD_REQUEST, _)
+        ));
+    }
+}

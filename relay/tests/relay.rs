@@ -1,0 +1,176 @@
+//! The relay over real sockets: a WebSocket client on one side, TCP servers on the other.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use webdbc_relay::Config;
+
+async fn start_relay(targets: Vec<(String, String)>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = Config {
+        targets,
+        connect_timeout: Duration::from_secs(2),
+        ..Config::default()
+    };
+    tokio::spawn(webdbc_relay::serve(listener, cfg));
+    format!("127.0.0.1:{}", addr.port())
+}
+
+/// A TCP server that echoes everything, upper-cased, so the test sees the bytes went through it.
+async fn start_echo() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 || s.write_all(&buf[..n].to_ascii_uppercase()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+async fn close_of(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> (CloseCode, String) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("close in time")
+        {
+            Some(Ok(Message::Close(Some(f)))) => return (f.code, f.reason.to_string()),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn carries_bytes_both_ways_for_named_and_address_targets() {
+    let echo = start_echo().await;
+    let relay = start_relay(vec![("echo".into(), echo.clone())]).await;
+    for query in ["target=echo".to_string(), format!("address={echo}")] {
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?{query}"))
+                .await
+                .unwrap();
+        ws.send(Message::Binary(b"hello, relay".to_vec().into()))
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        while got.len() < 12 {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Binary(b) => got.extend_from_slice(&b),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(got, b"HELLO, RELAY");
+    }
+}
+
+#[tokio::test]
+async fn refuses_unlisted_targets_before_the_upgrade_and_says_why_to_plain_gets() {
+    let echo = start_echo().await;
+    let relay = start_relay(vec![("echo".into(), echo)]).await;
+    for query in ["target=nope", "address=127.0.0.1:1", ""] {
+        match tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?{query}")).await {
+            Err(WsError::Http(resp)) => assert!(
+                resp.status() == 403 || resp.status() == 400,
+                "{query}: {}",
+                resp.status()
+            ),
+            other => panic!(
+                "{query}: expected an HTTP refusal, got {:?}",
+                other.map(|_| ())
+            ),
+        }
+    }
+    // The same verdict as a plain GET, readable cross-origin.
+    let mut s = tokio::net::TcpStream::connect(&relay).await.unwrap();
+    s.write_all(
+        b"GET /v1/connect?address=127.0.0.1:1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("access-control-allow-origin: *"),
+        "{resp}"
+    );
+    assert!(resp.contains("not in the relay's allow-list"), "{resp}");
+}
+
+#[tokio::test]
+async fn text_frames_close_with_1003() {
+    let echo = start_echo().await;
+    let relay = start_relay(vec![("echo".into(), echo)]).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
+            .await
+            .unwrap();
+    ws.send(Message::Text("hi".into())).await.unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(u16::from(code), 1003);
+    assert_eq!(reason, "Text frames are not supported");
+}
+
+#[tokio::test]
+async fn unreachable_backend_closes_with_1011_and_a_reason() {
+    // A port that was just free: nothing listens there.
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let relay = start_relay(vec![("dead".into(), dead)]).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=dead"))
+            .await
+            .unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(u16::from(code), 1011);
+    assert!(
+        reason.starts_with("could not connect to target dead"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn backend_close_is_passed_on_after_its_last_bytes() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        s.write_all(b"last words").await.unwrap();
+    });
+    let relay = start_relay(vec![("bye".into(), addr)]).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=bye"))
+            .await
+            .unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::Binary(b"last words".to_vec().into())
+    );
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(
+        (u16::from(code), reason.as_str()),
+        (1000, "backend closed the connection")
+    );
+}
