@@ -277,7 +277,8 @@ impl<B: Backend> Cursor<B> {
                     return Ok(st.rows.drain(..take).collect());
                 }
             }
-            let batch = match self.shared.stash.borrow_mut().remove(&self.id) {
+            let stashed = self.shared.stash.borrow_mut().remove(&self.id);
+            let batch = match stashed {
                 Some(stashed) => stashed,
                 None => {
                     let mut backend = self.shared.acquire(Some(self.id)).await?;

@@ -47,9 +47,12 @@ impl ErrorKind {
     }
 }
 
-/// An error with the server's own fields where the server gave them.
+/// An error with the server's own fields where the server gave them. Boxed: results stay small.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Details>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Details {
     pub kind: ErrorKind,
     pub message: String,
     /// The server's error code: SQLSTATE for PostgreSQL.
@@ -69,7 +72,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Details {
             kind,
             message: message.into(),
             code: None,
@@ -83,7 +86,7 @@ impl Error {
             column: None,
             data_type: None,
             constraint: None,
-        }
+        }))
     }
 
     pub fn interface(message: impl Into<String>) -> Error {
@@ -121,6 +124,19 @@ impl Error {
 
     pub fn closed(what: &str) -> Error {
         Error::interface(format!("{what} is closed"))
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
     }
 }
 

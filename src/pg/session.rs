@@ -29,6 +29,8 @@ const MAX_MESSAGE_LEN: usize = 1 << 30;
 struct ResultShape {
     columns: Rc<[Column]>,
     types: Vec<(u32, i16)>,
+    /// Rows delivered so far: with row-limited Execute, CommandComplete counts only the last batch.
+    delivered: i64,
 }
 
 pub struct PgSession<T> {
@@ -76,15 +78,16 @@ impl<T: Transport> PgSession<T> {
 
     async fn authenticate(&mut self, cfg: &PgConfig) -> Result<()> {
         let mut scram: Option<sasl::ScramSha256> = None;
-        let mut first = true;
+        while self.buf.is_empty() {
+            let chunk = self.io.recv().await.map_err(|e| self.fail(e))?;
+            self.buf.extend_from_slice(&chunk);
+        }
+        if !matches!(self.buf[0], b'R' | b'E') {
+            let e = Error::malformed("the server does not speak the PostgreSQL protocol");
+            return Err(self.fail(e));
+        }
         loop {
-            if first && self.buf.len() >= 1 && !matches!(self.buf[0], b'R' | b'E' | b'v') {
-                return Err(Error::malformed(
-                    "the server does not speak the PostgreSQL protocol",
-                ));
-            }
             let msg = self.next().await?;
-            first = false;
             let mut out = BytesMut::new();
             let password = || {
                 cfg.password.as_deref().ok_or_else(|| {
@@ -393,6 +396,7 @@ impl<T: Transport> PgSession<T> {
         Ok(ResultShape {
             columns: columns.into(),
             types: types_,
+            delivered: 0,
         })
     }
 
@@ -425,7 +429,7 @@ impl<T: Transport> PgSession<T> {
     /// Reads rows of the open result until the portal suspends or completes.
     async fn read_rows(
         &mut self,
-        shape: ResultShape,
+        mut shape: ResultShape,
         scanned: Option<&Scanned>,
         sync_sent: bool,
     ) -> Result<(Vec<Row>, bool, i64)> {
@@ -437,11 +441,16 @@ impl<T: Transport> PgSession<T> {
                     Err(e) => return Err(self.resync(e, sync_sent).await),
                 },
                 Message::PortalSuspended => {
+                    shape.delivered += rows.len() as i64;
                     self.open = Some(shape);
                     return Ok((rows, true, -1));
                 }
                 Message::CommandComplete(body) => {
-                    let count = body.tag().map(rowcount_of).unwrap_or(-1);
+                    let count = if shape.types.is_empty() {
+                        body.tag().map(rowcount_of).unwrap_or(-1)
+                    } else {
+                        shape.delivered + rows.len() as i64
+                    };
                     self.finish(sync_sent).await?;
                     return Ok((rows, false, count));
                 }
@@ -635,6 +644,7 @@ impl<T: Transport> Backend for PgSession<T> {
         let shape = shape.unwrap_or(ResultShape {
             columns: Rc::new([]),
             types: Vec::new(),
+            delivered: 0,
         });
         let (rows, more, rowcount) = self.read_rows(shape, Some(&scanned), sync_sent).await?;
         Ok(Outcome {

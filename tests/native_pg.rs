@@ -1,0 +1,315 @@
+//! The client core against a real PostgreSQL over TCP (no relay). Run under webdbc-testenv,
+//! which starts the server and sets WEBDBC_TEST_* (the README's test command does).
+#![cfg(not(target_arch = "wasm32"))]
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use webdbc::client::{Connection, Params};
+use webdbc::pg::{PgConfig, PgSession};
+use webdbc::transport::Transport;
+use webdbc::value::Value;
+use webdbc::{Error, ErrorKind, Result};
+
+struct Tcp(Option<tokio::net::TcpStream>);
+
+impl Transport for Tcp {
+    async fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        let s = self
+            .0
+            .as_mut()
+            .ok_or_else(|| Error::connection_lost("closed"))?;
+        s.write_all(bytes).await.map_err(Error::connection_lost)
+    }
+
+    async fn recv(&mut self) -> Result<Vec<u8>> {
+        let s = self
+            .0
+            .as_mut()
+            .ok_or_else(|| Error::connection_lost("closed"))?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match s.read(&mut buf).await {
+            Ok(0) => Err(Error::connection_lost("the server closed the connection")),
+            Ok(n) => {
+                buf.truncate(n);
+                Ok(buf)
+            }
+            Err(e) => Err(Error::connection_lost(e)),
+        }
+    }
+
+    fn close(&mut self) {
+        self.0 = None;
+    }
+}
+
+fn url(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the tests under webdbc-testenv (see README)")
+    })
+}
+
+async fn session(cfg: &PgConfig) -> Result<PgSession<Tcp>> {
+    let tcp = tokio::net::TcpStream::connect((cfg.host.as_str(), cfg.port))
+        .await
+        .map_err(Error::connection_lost)?;
+    PgSession::connect(Tcp(Some(tcp)), cfg).await
+}
+
+async fn connect_url(var: &str) -> Result<Connection<PgSession<Tcp>>> {
+    let mut cfg = PgConfig::from_url(&url(var))?;
+    cfg.autocommit = true;
+    Ok(Connection::new(session(&cfg).await?))
+}
+
+fn ints(rows: &[Vec<Value>]) -> Vec<i64> {
+    rows.iter()
+        .map(|r| match r[0] {
+            Value::Int(i) => i,
+            ref v => panic!("not an int: {v:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn authenticates_with_scram_md5_and_cleartext() {
+    for var in [
+        "WEBDBC_TEST_PG",
+        "WEBDBC_TEST_PG_MD5",
+        "WEBDBC_TEST_PG_CLEARTEXT",
+    ] {
+        let conn = connect_url(var)
+            .await
+            .unwrap_or_else(|e| panic!("{var}: {e}"));
+        let cur = conn.cursor().unwrap();
+        cur.execute("SELECT current_user", Params::none())
+            .await
+            .unwrap();
+        let user = url(var)
+            .split("://")
+            .nth(1)
+            .unwrap()
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(cur.fetch(10).await.unwrap(), vec![vec![Value::Text(user)]]);
+        conn.close().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_is_operational_error_28p01_without_the_password() {
+    let err = connect_url("WEBDBC_TEST_PG_WRONG_PASSWORD")
+        .await
+        .err()
+        .expect("must fail");
+    assert_eq!(err.kind, ErrorKind::Operational);
+    assert_eq!(err.code.as_deref(), Some("28P01"));
+    assert!(
+        err.message.contains("password authentication failed"),
+        "{}",
+        err.message
+    );
+    assert!(!err.to_string().contains("not-the-password"));
+}
+
+#[tokio::test]
+async fn streams_in_bounded_batches_and_counts_at_the_end() {
+    let mut cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
+    cfg.fetch_size = 1000;
+    let conn = Connection::new(session(&cfg).await.unwrap());
+    let cur = conn.cursor().unwrap();
+    cur.execute("SELECT g FROM generate_series(1, 25000) g", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(cur.rowcount(), -1, "unknown while the result streams");
+    let mut seen = Vec::new();
+    loop {
+        let rows = cur.fetch(700).await.unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        assert!(rows.len() <= 700);
+        seen.extend(ints(&rows));
+    }
+    assert_eq!(seen, (1..=25000).collect::<Vec<_>>());
+    assert_eq!(cur.rowcount(), 25000);
+}
+
+#[tokio::test]
+async fn another_cursor_keeps_its_rows_when_the_wire_is_needed() {
+    let mut cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
+    cfg.fetch_size = 100;
+    let conn = Connection::new(session(&cfg).await.unwrap());
+    let (a, b) = (conn.cursor().unwrap(), conn.cursor().unwrap());
+    a.execute("SELECT g FROM generate_series(1, 1000) g", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(
+        ints(&a.fetch(10).await.unwrap()),
+        (1..=10).collect::<Vec<_>>()
+    );
+    b.execute(
+        "SELECT ?::int8 * 2",
+        Params::Positional(vec![Value::Int(21)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ints(&b.fetch(5).await.unwrap()), vec![42]);
+    assert_eq!(
+        ints(&a.fetch(2000).await.unwrap()),
+        (11..=1000).collect::<Vec<_>>()
+    );
+    assert_eq!(a.rowcount(), 1000);
+    conn.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn errors_resync_and_the_session_goes_on() {
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    let e = cur
+        .execute("SELECT ?, 1/0", Params::Positional(vec![Value::Int(1)]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::Data, Some("22012"))
+    );
+    let e = cur
+        .execute("SELEC ?", Params::Positional(vec![Value::Int(1)]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_deref(), e.position),
+        (ErrorKind::Programming, Some("42601"), Some(1))
+    );
+    // Position maps back through the ? -> $n rewrite: "FRM" starts at 18 in the caller's text.
+    let e = cur
+        .execute(
+            "SELECT ?, ?, ? , FRM",
+            Params::Positional(vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.position, Some(18), "{e:?}");
+    let e = cur.execute("SELECT ?", Params::none()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Programming);
+    cur.execute("SELECT 'still fine'", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(
+        cur.fetch(1).await.unwrap(),
+        vec![vec![Value::Text("still fine".into())]]
+    );
+}
+
+#[tokio::test]
+async fn transactions_commit_and_roll_back() {
+    let cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
+    assert!(!cfg.autocommit, "PEP 249 default");
+    let conn = Connection::new(session(&cfg).await.unwrap());
+    let other = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    let peek = other.cursor().unwrap();
+    cur.execute("CREATE TABLE native_tx (x int)", Params::none())
+        .await
+        .unwrap();
+    conn.commit().await.unwrap();
+    cur.execute("INSERT INTO native_tx VALUES (1)", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(cur.rowcount(), 1);
+    peek.execute("SELECT count(*) FROM native_tx", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(
+        ints(&peek.fetch(1).await.unwrap()),
+        vec![0],
+        "not visible before commit"
+    );
+    conn.rollback().await.unwrap();
+    cur.execute_many(
+        "INSERT INTO native_tx VALUES (?)",
+        (1..=3)
+            .map(|i| Params::Positional(vec![Value::Int(i)]))
+            .collect(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cur.rowcount(), 3);
+    conn.commit().await.unwrap();
+    peek.execute("SELECT sum(x) FROM native_tx", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(peek.fetch(1).await.unwrap(), vec![vec![Value::Int(6)]]);
+    // A failed statement poisons the transaction; COMMIT then says it rolled back.
+    let _ = cur
+        .execute("INSERT INTO native_tx VALUES ('x')", Params::none())
+        .await
+        .unwrap_err();
+    let e = conn.commit().await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::Internal, Some("25P02"))
+    );
+    cur.execute("DROP TABLE native_tx", Params::none())
+        .await
+        .unwrap();
+    conn.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn several_statements_use_the_simple_protocol_and_keep_the_last_result() {
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    cur.execute(
+        "CREATE TEMP TABLE s (x int); INSERT INTO s VALUES (1), (2); SELECT x FROM s ORDER BY x",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ints(&cur.fetch(10).await.unwrap()), vec![1, 2]);
+    assert_eq!(cur.rowcount(), 2);
+    let e = cur
+        .execute("SELECT 1; SELECT nope", Params::none())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("42703"));
+}
+
+#[tokio::test]
+async fn garbage_from_the_server_is_a_clear_error_not_a_hang() {
+    let cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG_GARBAGE")).unwrap();
+    let started = std::time::Instant::now();
+    let e = session(&cfg).await.err().expect("must fail");
+    assert_eq!(e.kind, ErrorKind::Operational);
+    assert!(
+        e.message.contains("does not speak the PostgreSQL protocol"),
+        "{}",
+        e.message
+    );
+    assert!(started.elapsed().as_secs() < 5);
+}
+
+#[tokio::test]
+async fn a_connection_cut_mid_result_fails_and_stays_failed() {
+    let conn = connect_url("WEBDBC_TEST_PG_CUT").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    let mut result = cur
+        .execute(
+            "SELECT g, repeat('x', 50) FROM generate_series(1, 1000000) g",
+            Params::none(),
+        )
+        .await;
+    while result.is_ok() {
+        result = cur
+            .fetch(10_000)
+            .await
+            .map(|rows| assert!(!rows.is_empty(), "the result cannot end normally"));
+    }
+    let e = result.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Operational);
+    assert!(e.message.contains("connection lost"), "{}", e.message);
+    let again = cur.execute("SELECT 1", Params::none()).await.unwrap_err();
+    assert_eq!(again.kind, ErrorKind::Operational);
+}
