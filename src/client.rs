@@ -135,14 +135,14 @@ impl<B: Backend> Connection<B> {
         self.shared.acquire(None).await?.rollback().await
     }
 
-    /// The autocommit setting; waits for a running operation to finish.
-    pub async fn autocommit(&self) -> bool {
-        self.shared.backend.lock().await.autocommit()
-    }
-
-    pub async fn set_autocommit(&self, on: bool) -> Result<()> {
+    /// Switches autocommit for the next statements. Refused while an operation runs (it would
+    /// race with it) and, by the backend, inside a transaction.
+    pub fn try_set_autocommit(&self, on: bool) -> Result<()> {
         self.check_open()?;
-        self.shared.acquire(None).await?.set_autocommit(on)
+        let mut backend = self.shared.backend.try_lock().ok_or_else(|| {
+            Error::interface("cannot change autocommit while an operation is running")
+        })?;
+        backend.set_autocommit(on)
     }
 
     pub async fn close(&self) {

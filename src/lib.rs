@@ -3,6 +3,8 @@
 //! Layers, top down: bindings (`bindings`, wasm only) over the client core (`client`) over sans-IO
 //! protocols (`pg`) over transports (`transport`; the WebSocket one is wasm only).
 
+#[cfg(target_arch = "wasm32")]
+pub mod bindings;
 pub mod client;
 pub mod dsn;
 pub mod error;
@@ -10,5 +12,7 @@ pub mod pg;
 pub mod sql;
 pub mod transport;
 pub mod value;
+#[cfg(target_arch = "wasm32")]
+pub mod ws;
 
 pub use error::{Error, ErrorKind, Result};

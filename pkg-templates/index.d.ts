@@ -1,0 +1,116 @@
+// Types of the webdbc npm package.
+
+export interface ConnectOptions {
+  /** webdbc-relay URL, e.g. "wss://relay.example/v1/connect". `?address=host:port` from the
+   * database URL is appended unless the URL already names `target=` or `address=`. Required for
+   * postgres:// URLs. */
+  relay?: string;
+  /** PEP 249 default: false (statements run in a transaction until commit()). */
+  autocommit?: boolean;
+  /** How int8 values arrive. Default "bigint" (exact). "number" raises DataError beyond 2^53. */
+  int64?: "bigint" | "number" | "string";
+  /** How numeric values arrive. Default "string" (exact text). "number" raises DataError when no
+   * JS number equals the value. */
+  numeric?: "string" | "number";
+  /** How date/timestamp/timestamptz arrive. Default "string" (ISO 8601, microseconds kept).
+   * "date": JS Date (UTC; microseconds truncated to milliseconds; infinity as ±Infinity). */
+  dates?: "string" | "date";
+  /** How json/jsonb arrive. Default "parse" (JSON.parse). "string": the server's text. */
+  json?: "parse" | "string";
+  /** Rows as arrays (default) or as objects keyed by column name. */
+  rowMode?: "array" | "object";
+  /** Rows per round trip while streaming a result (default 5000): the memory bound. */
+  fetchSize?: number;
+  /** Server-side statement timeout in milliseconds (PostgreSQL statement_timeout). */
+  statementTimeout?: number;
+  /** Milliseconds to wait for the relay and the login (default 30000). */
+  connectTimeout?: number;
+  /** application_name sent to the server (default "webdbc"). */
+  applicationName?: string;
+  /** A WebSocket constructor to use instead of globalThis.WebSocket (e.g. the `ws` package). */
+  WebSocket?: unknown;
+}
+
+export interface ExecuteOptions {
+  /** Aborting cancels the running statement (a CancelRequest through the relay). */
+  signal?: AbortSignal;
+}
+
+/** PEP 249's seven description fields. */
+export interface ColumnDescription {
+  name: string;
+  /** The server's type name: "int8", "numeric", "text[]", ... */
+  typeCode: string;
+  displaySize: number | null;
+  internalSize: number | null;
+  precision: number | null;
+  scale: number | null;
+  nullOk: boolean | null;
+}
+
+export type Row = any[] | Record<string, any>;
+export type Params = any[] | Record<string, any>;
+
+export class Cursor {
+  /** Runs one statement. Array params fill `?` (or `$1`) placeholders; an object fills `:name`. */
+  execute(sql: string, params?: Params | null, options?: ExecuteOptions): Promise<void>;
+  /** Runs one statement once per parameter set, in one round trip. */
+  executemany(sql: string, seqOfParams: Params[]): Promise<void>;
+  fetchone(): Promise<Row | null>;
+  fetchmany(size?: number): Promise<Row[]>;
+  fetchall(): Promise<Row[]>;
+  readonly description: ColumnDescription[] | null;
+  /** Rows affected or returned; -1 while a result is still streaming. */
+  readonly rowcount: number;
+  arraysize: number;
+  cancel(): Promise<void>;
+  close(): Promise<void>;
+  [Symbol.asyncIterator](): AsyncIterator<Row>;
+}
+
+export class Connection {
+  cursor(): Cursor;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Cancels the statement running on this connection. */
+  cancel(): Promise<void>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+  /** Setting it takes effect from the next statement; refused inside a transaction. */
+  autocommit: boolean;
+}
+
+export function connect(url: string, options?: ConnectOptions): Promise<Connection>;
+export function load(): Promise<void>;
+export function wasmMemoryBytes(): Promise<number>;
+
+export const apilevel: "2.0";
+export const threadsafety: 1;
+export const paramstyle: "qmark";
+
+/** PEP 249 `Error`. Server errors carry the server's fields. */
+export class WebdbcError extends Error {
+  /** The server's error code (SQLSTATE for PostgreSQL). */
+  code?: string;
+  sqlstate?: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based character position in the statement as you wrote it. */
+  position?: number;
+  where?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  dataType?: string;
+  constraint?: string;
+}
+export class Warning extends Error {}
+export class InterfaceError extends WebdbcError {}
+export class DatabaseError extends WebdbcError {}
+export class DataError extends DatabaseError {}
+export class OperationalError extends DatabaseError {}
+export class IntegrityError extends DatabaseError {}
+export class InternalError extends DatabaseError {}
+export class ProgrammingError extends DatabaseError {}
+export class NotSupportedError extends DatabaseError {}

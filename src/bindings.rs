@@ -1,0 +1,837 @@
+//! The JavaScript API (wasm only): `connect`, `Connection`, `Cursor`, PEP 249 error classes.
+//!
+//! Async methods are plain functions returning promises over shared state, so a cursor can be
+//! cancelled or inspected while one of its operations runs.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, BigInt, Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::client::{self, Column, Params, Row};
+use crate::error::{Error, ErrorKind, Result};
+use crate::pg::{PgConfig, PgSession};
+use crate::value::{self, Value};
+use crate::ws::WsTransport;
+
+type Backend = PgSession<WsTransport>;
+
+#[wasm_bindgen(module = "/src/js/webdbc.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(kind: &str, message: &str, fields: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = installAsyncIterator)]
+    fn install_async_iterator(cursor: &JsValue);
+    #[wasm_bindgen(js_name = errorClasses)]
+    fn error_classes_js() -> JsValue;
+    fn sleep(ms: f64) -> js_sys::Promise;
+}
+
+/// The PEP 249 error classes, keyed by name.
+#[wasm_bindgen(js_name = errorClasses)]
+pub fn error_classes() -> JsValue {
+    error_classes_js()
+}
+
+fn set(obj: &Object, key: &str, v: impl Into<JsValue>) {
+    let _ = Reflect::set(obj, &key.into(), &v.into());
+}
+
+/// A Rust error as an instance of its PEP 249 class, with the server's fields.
+pub fn to_js(e: Error) -> JsValue {
+    let f = Object::new();
+    let opt = |f: &Object, k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            set(f, k, v.as_str());
+        }
+    };
+    opt(&f, "code", &e.code);
+    opt(&f, "sqlstate", &e.code);
+    opt(&f, "severity", &e.severity);
+    opt(&f, "detail", &e.detail);
+    opt(&f, "hint", &e.hint);
+    if let Some(p) = e.position {
+        set(&f, "position", p);
+    }
+    opt(&f, "where", &e.where_);
+    opt(&f, "schema", &e.schema);
+    opt(&f, "table", &e.table);
+    opt(&f, "column", &e.column);
+    opt(&f, "dataType", &e.data_type);
+    opt(&f, "constraint", &e.constraint);
+    make_error(e.kind.name(), &e.message, &f)
+}
+
+/// How values are handed to JavaScript.
+#[derive(Clone, Copy, Debug)]
+struct Convert {
+    int64: Int64Mode,
+    numeric_as_number: bool,
+    dates_as_date: bool,
+    parse_json: bool,
+    rows_as_objects: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Int64Mode {
+    BigInt,
+    Number,
+    String,
+}
+
+/// Connect options after validation.
+struct Options {
+    relay: Option<String>,
+    websocket: Option<Function>,
+    convert: Convert,
+    autocommit: Option<bool>,
+    fetch_size: Option<u32>,
+    statement_timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+    application_name: Option<String>,
+}
+
+fn choice<'a>(name: &str, v: &JsValue, allowed: &[&'a str]) -> Result<&'a str> {
+    let s = v.as_string().unwrap_or_default();
+    allowed.iter().find(|a| **a == s).copied().ok_or_else(|| {
+        Error::interface(format!(
+            "option {name} must be one of {}",
+            allowed
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+fn number(name: &str, v: &JsValue) -> Result<u64> {
+    v.as_f64()
+        .filter(|n| n.is_finite() && *n >= 0.0 && n.fract() == 0.0)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::interface(format!("option {name} must be a whole number ≥ 0")))
+}
+
+fn boolean(name: &str, v: &JsValue) -> Result<bool> {
+    v.as_bool()
+        .ok_or_else(|| Error::interface(format!("option {name} must be true or false")))
+}
+
+impl Options {
+    fn parse(options: &JsValue) -> Result<Options> {
+        let mut o = Options {
+            relay: None,
+            websocket: None,
+            convert: Convert {
+                int64: Int64Mode::BigInt,
+                numeric_as_number: false,
+                dates_as_date: false,
+                parse_json: true,
+                rows_as_objects: false,
+            },
+            autocommit: None,
+            fetch_size: None,
+            statement_timeout_ms: None,
+            connect_timeout_ms: None,
+            application_name: None,
+        };
+        if options.is_undefined() || options.is_null() {
+            return Ok(o);
+        }
+        if !options.is_object() {
+            return Err(Error::interface("connect options must be an object"));
+        }
+        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+            let k = key.as_string().unwrap_or_default();
+            let v = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
+            if v.is_undefined() {
+                continue;
+            }
+            match k.as_str() {
+                "relay" => {
+                    o.relay = Some(
+                        v.as_string()
+                            .ok_or_else(|| Error::interface("option relay must be a URL string"))?,
+                    )
+                }
+                "WebSocket" => {
+                    o.websocket =
+                        Some(v.dyn_into().map_err(|_| {
+                            Error::interface("option WebSocket must be a constructor")
+                        })?)
+                }
+                "int64" => {
+                    o.convert.int64 = match choice(&k, &v, &["bigint", "number", "string"])? {
+                        "bigint" => Int64Mode::BigInt,
+                        "number" => Int64Mode::Number,
+                        _ => Int64Mode::String,
+                    }
+                }
+                "numeric" => {
+                    o.convert.numeric_as_number = choice(&k, &v, &["string", "number"])? == "number"
+                }
+                "dates" => o.convert.dates_as_date = choice(&k, &v, &["string", "date"])? == "date",
+                "json" => o.convert.parse_json = choice(&k, &v, &["parse", "string"])? == "parse",
+                "rowMode" => {
+                    o.convert.rows_as_objects = choice(&k, &v, &["array", "object"])? == "object"
+                }
+                "autocommit" => o.autocommit = Some(boolean(&k, &v)?),
+                "fetchSize" => {
+                    o.fetch_size = Some(
+                        u32::try_from(number(&k, &v)?)
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| Error::interface("option fetchSize must be ≥ 1"))?,
+                    )
+                }
+                "statementTimeout" => o.statement_timeout_ms = Some(number(&k, &v)?),
+                "connectTimeout" => o.connect_timeout_ms = Some(number(&k, &v)?),
+                "applicationName" => {
+                    o.application_name = Some(v.as_string().ok_or_else(|| {
+                        Error::interface("option applicationName must be a string")
+                    })?)
+                }
+                _ => return Err(Error::interface(format!("unknown connect option {k:?}"))),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The relay URL for a target: as given if it names one, else with `?address=host:port`.
+fn relay_url(relay: &str, host: &str, port: u16) -> String {
+    if relay.contains("target=") || relay.contains("address=") {
+        return relay.to_string();
+    }
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let sep = if relay.contains('?') { '&' } else { '?' };
+    format!("{relay}{sep}address={host}:{port}")
+}
+
+/// Resolves with `fut`'s output, or fails with OperationalError after `ms`.
+async fn with_timeout<T>(
+    ms: u64,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    use futures::future::{select, Either};
+    let timer = wasm_bindgen_futures::JsFuture::from(sleep(ms as f64));
+    futures::pin_mut!(fut);
+    match select(fut, timer).await {
+        Either::Left((r, _)) => r,
+        Either::Right(_) => Err(Error::operational(format!(
+            "{what} timed out after {ms} ms"
+        ))),
+    }
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 30_000;
+
+/// Opens a connection. `url` is a database URL (`postgres://user:pass@host:port/db`); options
+/// are documented in the README and the TypeScript types.
+#[wasm_bindgen(unchecked_return_type = "Promise<Connection>")]
+pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
+    future_to_promise(async move { open(&url, &options).await.map(JsValue::from).map_err(to_js) })
+}
+
+async fn open(url: &str, options: &JsValue) -> Result<Connection> {
+    let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    match scheme.as_str() {
+        "postgres" | "postgresql" => {}
+        "databend" | "crate" | "questdb" | "databricks" | "ignite" => {
+            return Err(Error::not_supported(format!(
+                "{scheme}:// is not supported by this version of webdbc yet"
+            )))
+        }
+        _ if !url.contains("://") => {
+            return Err(Error::interface(
+                "malformed connection URL: expected scheme://host",
+            ))
+        }
+        _ => {
+            return Err(Error::interface(format!(
+                "unsupported URL scheme {scheme:?}"
+            )))
+        }
+    }
+    let opts = Options::parse(options)?;
+    let mut cfg = PgConfig::from_url(url)?;
+    if let Some(a) = opts.autocommit {
+        cfg.autocommit = a;
+    }
+    if let Some(n) = opts.fetch_size {
+        cfg.fetch_size = n;
+    }
+    if let Some(ms) = opts.statement_timeout_ms {
+        cfg.statement_timeout_ms = Some(ms);
+    }
+    if let Some(name) = opts.application_name {
+        cfg.application_name = name;
+    }
+    let relay = opts.relay.ok_or_else(|| {
+        Error::interface("postgres:// connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
+    })?;
+    let relay = relay_url(&relay, &cfg.host, cfg.port);
+    let timeout = opts
+        .connect_timeout_ms
+        .or(cfg.connect_timeout_ms)
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
+    let websocket = opts.websocket;
+    let session = with_timeout(timeout, "connecting", async {
+        let ws = WsTransport::open(&relay, websocket.as_ref()).await?;
+        PgSession::connect(ws, &cfg).await
+    })
+    .await?;
+    let cancel_request = session.cancel_request();
+    Ok(Connection {
+        inner: Rc::new(ConnInner {
+            core: client::Connection::new(session),
+            relay,
+            websocket,
+            cancel_request,
+            convert: opts.convert,
+            autocommit: Cell::new(cfg.autocommit),
+        }),
+    })
+}
+
+struct ConnInner {
+    core: client::Connection<Backend>,
+    relay: String,
+    websocket: Option<Function>,
+    cancel_request: Option<Vec<u8>>,
+    convert: Convert,
+    autocommit: Cell<bool>,
+}
+
+impl ConnInner {
+    /// Asks the server to cancel the running statement, over a second relay connection.
+    async fn cancel(&self) -> Result<()> {
+        use crate::transport::Transport;
+        let bytes = self
+            .cancel_request
+            .as_ref()
+            .ok_or_else(|| Error::not_supported("the server gave no cancel key"))?;
+        let mut ws = WsTransport::open(&self.relay, self.websocket.as_ref()).await?;
+        ws.send(bytes).await?;
+        // The server closes the connection once it has read the request.
+        let _ = with_timeout(5_000, "cancel", async { ws.recv().await.map(|_| ()) }).await;
+        ws.close();
+        Ok(())
+    }
+}
+
+fn promise(fut: impl std::future::Future<Output = Result<JsValue>> + 'static) -> js_sys::Promise {
+    future_to_promise(async move { fut.await.map_err(to_js) })
+}
+
+#[wasm_bindgen]
+pub struct Connection {
+    inner: Rc<ConnInner>,
+}
+
+#[wasm_bindgen]
+impl Connection {
+    /// A new cursor on this connection.
+    #[wasm_bindgen(unchecked_return_type = "Cursor")]
+    pub fn cursor(&self) -> Result<JsValue, JsValue> {
+        let core = self.inner.core.cursor().map_err(to_js)?;
+        let cursor = JsValue::from(Cursor {
+            inner: Rc::new(CursorInner {
+                core,
+                conn: self.inner.clone(),
+                arraysize: Cell::new(1),
+            }),
+        });
+        install_async_iterator(&cursor);
+        Ok(cursor)
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn commit(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move { inner.core.commit().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn rollback(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move { inner.core.rollback().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Cancels the statement running on this connection, if any.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn cancel(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move { inner.cancel().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            inner.core.close().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.core.is_closed()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn autocommit(&self) -> bool {
+        self.inner.autocommit.get()
+    }
+
+    /// Takes effect from the next statement; refused inside a transaction or while an operation runs.
+    #[wasm_bindgen(setter)]
+    pub fn set_autocommit(&self, on: bool) -> Result<(), JsValue> {
+        self.inner.core.try_set_autocommit(on).map_err(to_js)?;
+        self.inner.autocommit.set(on);
+        Ok(())
+    }
+}
+
+struct CursorInner {
+    core: client::Cursor<Backend>,
+    conn: Rc<ConnInner>,
+    arraysize: Cell<u32>,
+}
+
+#[wasm_bindgen]
+pub struct Cursor {
+    inner: Rc<CursorInner>,
+}
+
+/// Watches an AbortSignal: when it fires, the running statement is cancelled.
+struct AbortWatch {
+    signal: JsValue,
+    handler: Closure<dyn FnMut()>,
+}
+
+impl AbortWatch {
+    fn new(options: &JsValue, conn: &Rc<ConnInner>) -> Result<Option<AbortWatch>> {
+        if !options.is_object() {
+            return Ok(None);
+        }
+        let signal = Reflect::get(options, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
+        if signal.is_undefined() || signal.is_null() {
+            return Ok(None);
+        }
+        if Reflect::get(&signal, &"aborted".into())
+            .ok()
+            .and_then(|a| a.as_bool())
+            == Some(true)
+        {
+            return Err(aborted());
+        }
+        let conn = conn.clone();
+        let handler = Closure::<dyn FnMut()>::new(move || {
+            let conn = conn.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = conn.cancel().await;
+            });
+        });
+        let add: Function = Reflect::get(&signal, &"addEventListener".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| Error::interface("option signal must be an AbortSignal"))?;
+        let _ = add.call2(&signal, &"abort".into(), handler.as_ref());
+        Ok(Some(AbortWatch { signal, handler }))
+    }
+}
+
+impl Drop for AbortWatch {
+    fn drop(&mut self) {
+        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into())
+            .and_then(|f| f.dyn_into::<Function>())
+        {
+            let _ = remove.call2(&self.signal, &"abort".into(), self.handler.as_ref());
+        }
+    }
+}
+
+fn aborted() -> Error {
+    let mut e = Error::operational("the statement was aborted by its AbortSignal");
+    e.code = Some("57014".into());
+    e
+}
+
+fn execute_options(options: &JsValue) -> Result<()> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(());
+    }
+    for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let k = key.as_string().unwrap_or_default();
+        if k != "signal" {
+            return Err(Error::interface(format!("unknown execute option {k:?}")));
+        }
+    }
+    Ok(())
+}
+
+#[wasm_bindgen]
+impl Cursor {
+    /// Runs one statement. `params`: an array for `?` (or `$n`) placeholders, an object for
+    /// `:name` ones. `options.signal`: an AbortSignal that cancels the statement.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn execute(&self, sql: String, params: JsValue, options: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let setup = (|| {
+            execute_options(&options)?;
+            let params = to_params(&params)?;
+            let watch = AbortWatch::new(&options, &inner.conn)?;
+            Ok((params, watch))
+        })();
+        promise(async move {
+            let (params, watch) = setup?;
+            let r = inner.core.execute(&sql, params).await;
+            drop(watch);
+            r.map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// Runs one statement once per parameter set (an array of arrays or of objects).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn executemany(&self, sql: String, seq_of_params: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let sets = (|| {
+            let arr: &Array = seq_of_params.dyn_ref().ok_or_else(|| {
+                Error::programming("executemany takes an array of parameter sets")
+            })?;
+            arr.iter()
+                .map(|p| to_params(&p))
+                .collect::<Result<Vec<_>>>()
+        })();
+        promise(async move {
+            inner
+                .core
+                .execute_many(&sql, sets?)
+                .await
+                .map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// The next row, or null at the end.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[] | Record<string, any> | null>")]
+    pub fn fetchone(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let rows = inner.core.fetch(1).await?;
+            if rows.is_empty() {
+                return Ok(JsValue::NULL);
+            }
+            Ok(inner.rows_to_js(rows)?.get(0))
+        })
+    }
+
+    /// Up to `size` rows (default: arraysize); fewer only at the end.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[]>")]
+    pub fn fetchmany(&self, size: Option<u32>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let n = size.unwrap_or(inner.arraysize.get()) as usize;
+        promise(async move {
+            let rows = inner.core.fetch(n).await?;
+            Ok(inner.rows_to_js(rows)?.into())
+        })
+    }
+
+    /// All remaining rows.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[]>")]
+    pub fn fetchall(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let rows = inner.core.fetch(usize::MAX).await?;
+            Ok(inner.rows_to_js(rows)?.into())
+        })
+    }
+
+    /// PEP 249 description: one object per column, or null when the statement returned no rows.
+    #[wasm_bindgen(getter, unchecked_return_type = "ColumnDescription[] | null")]
+    pub fn description(&self) -> JsValue {
+        match self.inner.core.description() {
+            None => JsValue::NULL,
+            Some(cols) => cols.iter().map(column_to_js).collect::<Array>().into(),
+        }
+    }
+
+    /// Rows affected or returned; -1 while unknown (a result still streaming).
+    #[wasm_bindgen(getter)]
+    pub fn rowcount(&self) -> f64 {
+        self.inner.core.rowcount() as f64
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn arraysize(&self) -> u32 {
+        self.inner.arraysize.get()
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_arraysize(&self, n: u32) {
+        self.inner.arraysize.set(n.max(1));
+    }
+
+    /// Cancels the statement running on this cursor's connection.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn cancel(&self) -> js_sys::Promise {
+        let conn = self.inner.conn.clone();
+        promise(async move { conn.cancel().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            inner.core.close().await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+fn column_to_js(c: &Column) -> JsValue {
+    let o = Object::new();
+    let num = |v: Option<i64>| v.map_or(JsValue::NULL, |n| JsValue::from(n as f64));
+    set(&o, "name", c.name.as_str());
+    set(&o, "typeCode", c.type_code.as_str());
+    set(&o, "displaySize", num(c.display_size));
+    set(&o, "internalSize", num(c.internal_size));
+    set(&o, "precision", num(c.precision));
+    set(&o, "scale", num(c.scale));
+    set(&o, "nullOk", c.null_ok.map_or(JsValue::NULL, JsValue::from));
+    o.into()
+}
+
+impl CursorInner {
+    fn rows_to_js(&self, rows: Vec<Row>) -> Result<Array> {
+        let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
+        let convert = self.conn.convert;
+        let int64: Vec<bool> = cols
+            .iter()
+            .map(|c| c.type_code.starts_with("int8"))
+            .collect();
+        let names: Vec<JsValue> = cols
+            .iter()
+            .map(|c| JsValue::from(c.name.as_str()))
+            .collect();
+        let out = Array::new_with_length(rows.len() as u32);
+        for (i, row) in rows.into_iter().enumerate() {
+            let js_row: JsValue = if convert.rows_as_objects {
+                let o = Object::new();
+                for (j, v) in row.into_iter().enumerate() {
+                    let _ = Reflect::set(&o, &names[j], &value_to_js(v, int64[j], &convert)?);
+                }
+                o.into()
+            } else {
+                let a = Array::new_with_length(row.len() as u32);
+                for (j, v) in row.into_iter().enumerate() {
+                    a.set(j as u32, value_to_js(v, int64[j], &convert)?);
+                }
+                a.into()
+            };
+            out.set(i as u32, js_row);
+        }
+        Ok(out)
+    }
+}
+
+/// 2^53 - 1: the largest integer a JS number holds exactly.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+fn value_to_js(v: Value, int64: bool, c: &Convert) -> Result<JsValue> {
+    Ok(match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => b.into(),
+        Value::Int(i) if !int64 => (i as f64).into(),
+        Value::Int(i) => match c.int64 {
+            Int64Mode::BigInt => BigInt::from(i).into(),
+            Int64Mode::String => i.to_string().into(),
+            Int64Mode::Number if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => (i as f64).into(),
+            Int64Mode::Number => {
+                return Err(Error::data(format!(
+                    "int8 value {i} does not fit a JS number exactly; connect with int64: 'bigint' or 'string'"
+                )))
+            }
+        },
+        Value::Float(f) => f.into(),
+        Value::Decimal(s) if c.numeric_as_number => decimal_to_number(&s)?.into(),
+        Value::Decimal(s) | Value::Text(s) => s.into(),
+        Value::Json(s) if c.parse_json => js_sys::JSON::parse(&s).map_err(|_| Error::data("the server sent invalid JSON"))?,
+        Value::Json(s) => s.into(),
+        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::Date(d) if c.dates_as_date => match d {
+            value::INFINITY_DAYS => f64::INFINITY.into(),
+            value::NEG_INFINITY_DAYS => f64::NEG_INFINITY.into(),
+            _ => js_sys::Date::new(&(f64::from(d) * 86_400_000.0).into()).into(),
+        },
+        Value::Date(d) => value::format_date(d).into(),
+        Value::Time(t) => value::format_time(t).into(),
+        Value::Timestamp(t) | Value::TimestampTz(t) if c.dates_as_date => match t {
+            value::INFINITY_MICROS => f64::INFINITY.into(),
+            value::NEG_INFINITY_MICROS => f64::NEG_INFINITY.into(),
+            // JS dates hold milliseconds: microseconds are truncated toward the past.
+            _ => js_sys::Date::new(&(t.div_euclid(1000) as f64).into()).into(),
+        },
+        Value::Timestamp(t) => value::format_timestamp(t, false).into(),
+        Value::TimestampTz(t) => value::format_timestamp(t, true).into(),
+        Value::Interval(iv) => value::format_interval(iv).into(),
+        Value::Uuid(u) => value::format_uuid(&u).into(),
+        Value::Array(items) => {
+            let a = Array::new_with_length(items.len() as u32);
+            for (i, item) in items.into_iter().enumerate() {
+                a.set(i as u32, value_to_js(item, int64, c)?);
+            }
+            a.into()
+        }
+    })
+}
+
+/// A decimal as a JS number, only when the number is exactly the decimal.
+fn decimal_to_number(s: &str) -> Result<f64> {
+    match s {
+        "NaN" => return Ok(f64::NAN),
+        "Infinity" => return Ok(f64::INFINITY),
+        "-Infinity" => return Ok(f64::NEG_INFINITY),
+        _ => {}
+    }
+    let f: f64 = s
+        .parse()
+        .map_err(|_| Error::data(format!("cannot read numeric {s:?}")))?;
+    if normalize_decimal(&f.to_string()) != normalize_decimal(s) {
+        return Err(Error::data(format!(
+            "numeric {s} has no exact JS number; connect with numeric: 'string' to keep it exact"
+        )));
+    }
+    Ok(f)
+}
+
+fn normalize_decimal(s: &str) -> String {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let body = match (int.is_empty(), frac.is_empty()) {
+        (true, true) => return "0".into(),
+        (_, true) => int.to_string(),
+        (true, false) => format!("0.{frac}"),
+        (false, false) => format!("{int}.{frac}"),
+    };
+    if neg {
+        format!("-{body}")
+    } else {
+        body
+    }
+}
+
+fn to_params(params: &JsValue) -> Result<Params> {
+    if params.is_undefined() || params.is_null() {
+        return Ok(Params::none());
+    }
+    if let Some(arr) = params.dyn_ref::<Array>() {
+        return Ok(Params::Positional(
+            arr.iter().map(|v| js_to_value(&v)).collect::<Result<_>>()?,
+        ));
+    }
+    if is_plain_object(params) {
+        let mut pairs = Vec::new();
+        for entry in Object::entries(params.unchecked_ref()).iter() {
+            let entry: Array = entry.unchecked_into();
+            pairs.push((
+                entry.get(0).as_string().unwrap_or_default(),
+                js_to_value(&entry.get(1))?,
+            ));
+        }
+        return Ok(Params::Named(pairs));
+    }
+    Err(Error::programming(
+        "parameters must be an array (for ? placeholders) or an object (for :name placeholders)",
+    ))
+}
+
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && {
+        let proto = Object::get_prototype_of(v);
+        proto.is_null() || proto == Object::get_prototype_of(&Object::new().into())
+    }
+}
+
+fn js_to_value(v: &JsValue) -> Result<Value> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(f) = v.as_f64() {
+        return Ok(if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
+            Value::Int(f as i64)
+        } else {
+            Value::Float(f)
+        });
+    }
+    if v.is_bigint() {
+        let text = String::from(
+            v.unchecked_ref::<BigInt>()
+                .to_string(10)
+                .map_err(|_| Error::data("unreadable BigInt"))?,
+        );
+        return Ok(text
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or(Value::Decimal(text)));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Text(s));
+    }
+    if let Some(d) = v.dyn_ref::<js_sys::Date>() {
+        let ms = d.get_time();
+        if ms.is_nan() {
+            return Err(Error::data("an invalid Date cannot be a parameter"));
+        }
+        return Ok(Value::TimestampTz(ms as i64 * 1000));
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Bytes(bytes.to_vec()));
+    }
+    if let Some(buf) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Value::Bytes(Uint8Array::new(buf).to_vec()));
+    }
+    if let Some(arr) = v.dyn_ref::<Array>() {
+        return Ok(Value::Array(
+            arr.iter().map(|x| js_to_value(&x)).collect::<Result<_>>()?,
+        ));
+    }
+    if v.is_object() {
+        let text = js_sys::JSON::stringify(v)
+            .map_err(|_| Error::data("an object parameter must be JSON-serialisable"))?;
+        return Ok(Value::Json(String::from(text)));
+    }
+    Err(Error::new(
+        ErrorKind::NotSupported,
+        format!(
+            "cannot pass a {} as a parameter",
+            v.js_typeof().as_string().unwrap_or_default()
+        ),
+    ))
+}
+
+/// Bytes of wasm linear memory, for tests that check results stream in bounded memory.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}

@@ -1,0 +1,22 @@
+// The end-to-end scenarios in Node, through the npm package in pkg/ (scripts/build-pkg.sh).
+// Run under webdbc-testenv, with a global WebSocket (Node 20: --experimental-websocket).
+import { test } from "node:test";
+import * as webdbc from "../../pkg/index.js";
+import { all } from "../scenarios.mjs";
+
+const env = {
+  relay: process.env.WEBDBC_TEST_RELAY,
+  pg: process.env.WEBDBC_TEST_PG,
+  pgMd5: process.env.WEBDBC_TEST_PG_MD5,
+  pgCleartext: process.env.WEBDBC_TEST_PG_CLEARTEXT,
+  pgWrongPassword: process.env.WEBDBC_TEST_PG_WRONG_PASSWORD,
+  pgCut: process.env.WEBDBC_TEST_PG_CUT,
+  pgGarbage: process.env.WEBDBC_TEST_PG_GARBAGE,
+  pgDead: process.env.WEBDBC_TEST_PG_DEAD,
+  pgDenied: process.env.WEBDBC_TEST_PG_DENIED,
+};
+if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
+
+for (const [name, scenario] of Object.entries(all)) {
+  test(name, { timeout: 120_000 }, () => scenario(webdbc, env));
+}
