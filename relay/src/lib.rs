@@ -32,6 +32,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Largest WebSocket message accepted from a client.
     pub max_message_size: usize,
+    /// A folder of static files served at `/` (the demo's SQL console).
+    pub www: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             targets: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             max_message_size: 16 << 20,
+            www: None,
         }
     }
 }
@@ -253,10 +256,15 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: Socke
 }
 
 pub fn router(cfg: Config) -> Router {
-    Router::new()
+    let www = cfg.www.clone();
+    let router = Router::new()
         .route("/v1/connect", get(connect))
         .route("/v1", get(connect))
-        .with_state(Arc::new(cfg))
+        .with_state(Arc::new(cfg));
+    match www {
+        Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => router,
+    }
 }
 
 /// Serves until the future is dropped.

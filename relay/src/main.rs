@@ -18,6 +18,9 @@ struct Args {
     /// A file of `NAME = HOST:PORT` lines, added to --target.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Serve the static files of this folder at / (e.g. the www/ SQL console).
+    #[arg(long)]
+    www: Option<PathBuf>,
     /// Seconds to wait for a backend TCP connection.
     #[arg(long, default_value_t = 10)]
     connect_timeout: u64,
@@ -29,6 +32,7 @@ async fn main() {
     let mut cfg = Config {
         targets: args.targets,
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+        www: args.www,
         ..Config::default()
     };
     if let Some(path) = &args.config {

@@ -176,6 +176,15 @@ impl PgServer {
         run_output(&mut cmd)
     }
 
+    /// The server's version number, e.g. `15.18`.
+    pub fn version(&self) -> String {
+        self.psql("SHOW server_version")
+            .split_whitespace()
+            .next()
+            .unwrap_or("?")
+            .to_string()
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }

@@ -1,6 +1,8 @@
 //! Starts a throwaway PostgreSQL, fault servers and webdbc-relay, then runs a command with
 //! WEBDBC_TEST_* variables describing them, and tears everything down when it exits.
 //! Without a command it prints the variables and serves until interrupted.
+//! `--demo DIR [--port N]` serves DIR (the SQL console) from the relay on 127.0.0.1:N (8080),
+//! writes DIR/demo.json with the default database URL, and serves until Ctrl-C.
 
 use std::process::{Command, ExitCode};
 
@@ -11,7 +13,18 @@ use webdbc_testkit::*;
 const CUT_AFTER_BYTES: usize = 256 * 1024;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut www = None;
+    let mut port = 0u16;
+    if args.first().map(String::as_str) == Some("--demo") {
+        www = Some(std::path::PathBuf::from(args.get(1).expect("--demo DIR")));
+        port = 8080;
+        args.drain(..2);
+        if args.first().map(String::as_str) == Some("--port") {
+            port = args.get(1).and_then(|p| p.parse().ok()).expect("--port N");
+            args.drain(..2);
+        }
+    }
     let pg = PgServer::start();
     let cut = start_cutting_proxy(pg.port, CUT_AFTER_BYTES);
     let garbage = start_garbage_server();
@@ -25,12 +38,17 @@ fn main() -> ExitCode {
             ("garbage".into(), local(garbage)),
             ("dead".into(), local(dead)),
         ],
+        www: www.clone(),
         ..Config::default()
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let listener = match rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("webdbc-testenv: cannot listen on 127.0.0.1:{port}: {e} (choose another with --port)");
+            return ExitCode::FAILURE;
+        }
+    };
     let relay_port = listener.local_addr().unwrap().port();
     rt.spawn(webdbc_relay::serve(listener, cfg));
 
@@ -51,12 +69,27 @@ fn main() -> ExitCode {
         ("WEBDBC_TEST_PG_DEAD", pg.url(SCRAM_USER, dead)),
         ("WEBDBC_TEST_PG_DENIED", pg.url(SCRAM_USER, denied)),
     ];
+    if let Some(dir) = &www {
+        let demo = format!(
+            "{{\"url\": \"{}\", \"relay\": \"/v1/connect\"}}\n",
+            pg.url(SCRAM_USER, pg.port)
+        );
+        std::fs::write(dir.join("demo.json"), demo).expect("write demo.json");
+        eprintln!(
+            "\nwebdbc demo: PostgreSQL {} on 127.0.0.1:{}, webdbc-relay and the SQL console at",
+            pg.version(),
+            pg.port
+        );
+        eprintln!("\n    http://127.0.0.1:{relay_port}/\n\nCtrl-C stops everything.");
+        rt.block_on(stopped());
+        return ExitCode::SUCCESS;
+    }
     let Some((program, rest)) = args.split_first() else {
         for (k, v) in &vars {
             println!("export {k}='{v}'");
         }
         eprintln!("webdbc-testenv: serving; Ctrl-C stops");
-        let _ = rt.block_on(tokio::signal::ctrl_c());
+        rt.block_on(stopped());
         return ExitCode::SUCCESS;
     };
     let status = Command::new(program)
@@ -74,5 +107,15 @@ fn main() -> ExitCode {
             eprintln!("webdbc-testenv: cannot run {program}: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM: either way the servers are stopped on the way out.
+async fn stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
