@@ -96,27 +96,16 @@ impl WsTransport {
             _handlers: handlers,
             ended: None,
         };
-        loop {
-            match t.events.next().await {
-                Some(Event::Open) => return Ok(t),
-                // Before opening, browsers follow an error with close 1006; Node 20's WebSocket
-                // sends no close at all. Either way the relay is asked why.
-                Some(Event::Error) => {
-                    t.close();
-                    return Err(refusal(url, 1006, "").await);
-                }
-                Some(Event::Close { code, reason }) => {
-                    t.close();
-                    return Err(refusal(url, code, &reason).await);
-                }
-                Some(Event::Data(_)) | None => {
-                    t.close();
-                    return Err(Error::operational(
-                        "the relay WebSocket failed before opening",
-                    ));
-                }
-            }
-        }
+        let (code, reason) = match t.events.next().await {
+            Some(Event::Open) => return Ok(t),
+            // Before opening, browsers follow an error with close 1006; Node 20's WebSocket
+            // sends no close at all. Either way the relay is asked why.
+            Some(Event::Error) => (1006, String::new()),
+            Some(Event::Close { code, reason }) => (code, reason),
+            Some(Event::Data(_)) | None => (1006, String::new()),
+        };
+        t.close();
+        Err(refusal(url, code, &reason).await)
     }
 }
 
