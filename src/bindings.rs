@@ -332,6 +332,11 @@ fn promise(fut: impl std::future::Future<Output = Result<JsValue>> + 'static) ->
     future_to_promise(async move { fut.await.map_err(to_js) })
 }
 
+/// A promise of `undefined`.
+fn promise_unit(fut: impl std::future::Future<Output = Result<()>> + 'static) -> js_sys::Promise {
+    promise(async move { fut.await.map(|()| JsValue::UNDEFINED) })
+}
+
 #[wasm_bindgen]
 pub struct Connection {
     inner: Rc<ConnInner>,
@@ -357,28 +362,28 @@ impl Connection {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn commit(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move { inner.core.commit().await.map(|_| JsValue::UNDEFINED) })
+        promise_unit(async move { inner.core.commit().await })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn rollback(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move { inner.core.rollback().await.map(|_| JsValue::UNDEFINED) })
+        promise_unit(async move { inner.core.rollback().await })
     }
 
     /// Cancels the statement running on this connection, if any.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move { inner.cancel().await.map(|_| JsValue::UNDEFINED) })
+        promise_unit(async move { inner.cancel().await })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move {
+        promise_unit(async move {
             inner.core.close().await;
-            Ok(JsValue::UNDEFINED)
+            Ok(())
         })
     }
 
@@ -492,11 +497,9 @@ impl Cursor {
             let watch = AbortWatch::new(&options, &inner.conn)?;
             Ok((params, watch))
         })();
-        promise(async move {
-            let (params, watch) = setup?;
-            let r = inner.core.execute(&sql, params).await;
-            drop(watch);
-            r.map(|_| JsValue::UNDEFINED)
+        promise_unit(async move {
+            let (params, _watch) = setup?; // listens until the statement ends
+            inner.core.execute(&sql, params).await
         })
     }
 
@@ -512,13 +515,7 @@ impl Cursor {
                 .map(|p| to_params(&p))
                 .collect::<Result<Vec<_>>>()
         })();
-        promise(async move {
-            inner
-                .core
-                .execute_many(&sql, sets?)
-                .await
-                .map(|_| JsValue::UNDEFINED)
-        })
+        promise_unit(async move { inner.core.execute_many(&sql, sets?).await })
     }
 
     /// The next row, or null at the end.
@@ -584,15 +581,15 @@ impl Cursor {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
         let conn = self.inner.conn.clone();
-        promise(async move { conn.cancel().await.map(|_| JsValue::UNDEFINED) })
+        promise_unit(async move { conn.cancel().await })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move {
+        promise_unit(async move {
             inner.core.close().await;
-            Ok(JsValue::UNDEFINED)
+            Ok(())
         })
     }
 }
