@@ -27,7 +27,12 @@ extern "C" {
     fn install_async_iterator(cursor: &JsValue);
     #[wasm_bindgen(js_name = errorClasses)]
     fn error_classes_js() -> JsValue;
-    fn sleep(ms: f64) -> js_sys::Promise;
+    type Timer;
+    fn timer(ms: f64) -> Timer;
+    #[wasm_bindgen(method, getter)]
+    fn promise(this: &Timer) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &Timer);
 }
 
 /// The PEP 249 error classes, keyed by name.
@@ -222,14 +227,17 @@ async fn with_timeout<T>(
     fut: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
     use futures::future::{select, Either};
-    let timer = wasm_bindgen_futures::JsFuture::from(sleep(ms as f64));
+    let clock = timer(ms as f64);
+    let expired = wasm_bindgen_futures::JsFuture::from(clock.promise());
     futures::pin_mut!(fut);
-    match select(fut, timer).await {
+    let result = match select(fut, expired).await {
         Either::Left((r, _)) => r,
         Either::Right(_) => Err(Error::operational(format!(
             "{what} timed out after {ms} ms"
         ))),
-    }
+    };
+    clock.cancel();
+    result
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 30_000;

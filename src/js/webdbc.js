@@ -57,7 +57,13 @@ export function installAsyncIterator(cursor) {
   });
 }
 
-/** A promise that resolves after `ms` milliseconds, in browsers, workers and Node alike. */
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A timer for `ms` milliseconds: `promise` resolves then, `cancel()` stops it. In Node it does not
+ * keep the process alive. */
+export function timer(ms) {
+  let id;
+  const promise = new Promise((resolve) => {
+    id = setTimeout(resolve, ms);
+    id?.unref?.();
+  });
+  return { promise, cancel: () => clearTimeout(id) };
 }
