@@ -555,8 +555,17 @@ impl Cursor {
     pub fn fetchall(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let rows = inner.core.fetch(usize::MAX).await?;
-            Ok(inner.rows_to_js(rows)?.into())
+            // Chunk by chunk: each is converted while the server sends the next, and the wasm
+            // heap holds one chunk, not the whole result.
+            let all = Array::new();
+            loop {
+                let rows = inner.core.fetch(FETCHALL_CHUNK).await?;
+                let last = rows.len() < FETCHALL_CHUNK;
+                inner.append_rows(&all, rows)?;
+                if last {
+                    return Ok(all.into());
+                }
+            }
         })
     }
 
@@ -617,6 +626,13 @@ fn column_to_js(c: &Column) -> JsValue {
 
 impl CursorInner {
     fn rows_to_js(&self, rows: Vec<Row>) -> Result<Array> {
+        let out = Array::new();
+        self.append_rows(&out, rows)?;
+        Ok(out)
+    }
+
+    /// Converts `rows` and appends them to `out`.
+    fn append_rows(&self, out: &Array, rows: Vec<Row>) -> Result<()> {
         let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
         let convert = self.conn.convert;
         let int64: Vec<bool> = cols
@@ -627,7 +643,7 @@ impl CursorInner {
             .iter()
             .map(|c| JsValue::from(c.name.as_str()))
             .collect();
-        let out = Array::new_with_length(rows.len() as u32);
+        let start = out.length();
         for (i, row) in rows.into_iter().enumerate() {
             let js_row: JsValue = if convert.rows_as_objects {
                 let o = Object::new();
@@ -642,11 +658,14 @@ impl CursorInner {
                 }
                 a.into()
             };
-            out.set(i as u32, js_row);
+            out.set(start + i as u32, js_row);
         }
-        Ok(out)
+        Ok(())
     }
 }
+
+/// Rows converted per step of fetchall().
+const FETCHALL_CHUNK: usize = 4096;
 
 /// 2^53 - 1: the largest integer a JS number holds exactly.
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;

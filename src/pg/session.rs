@@ -31,6 +31,8 @@ struct ResultShape {
     types: Vec<(u32, i16)>,
     /// Rows delivered so far: with row-limited Execute, CommandComplete counts only the last batch.
     delivered: i64,
+    /// The next batch is already asked for (Execute sent, replies not read yet).
+    requested: bool,
 }
 
 pub struct PgSession<T> {
@@ -397,6 +399,7 @@ impl<T: Transport> PgSession<T> {
             columns: columns.into(),
             types: types_,
             delivered: 0,
+            requested: false,
         })
     }
 
@@ -442,6 +445,10 @@ impl<T: Transport> PgSession<T> {
                 },
                 Message::PortalSuspended => {
                     shape.delivered += rows.len() as i64;
+                    // Ask for the next batch now: the server and the relay produce it while the
+                    // caller handles this one. At most two batches are in memory.
+                    self.send(&Self::next_batch(self.fetch_size)?).await?;
+                    shape.requested = true;
                     self.open = Some(shape);
                     return Ok((rows, true, -1));
                 }
@@ -465,6 +472,14 @@ impl<T: Transport> PgSession<T> {
                 _ => return Err(self.fail(Error::malformed("unexpected message in a result"))),
             }
         }
+    }
+
+    /// Execute + Flush for the next `fetch_size` rows of the open portal.
+    fn next_batch(fetch_size: i32) -> Result<BytesMut> {
+        let mut out = BytesMut::new();
+        frontend::execute("", fetch_size, &mut out).map_err(Error::malformed)?;
+        frontend::flush(&mut out);
+        Ok(out)
     }
 
     /// Ends the flight: Sync if not yet sent, then ReadyForQuery.
@@ -645,6 +660,7 @@ impl<T: Transport> Backend for PgSession<T> {
             columns: Rc::new([]),
             types: Vec::new(),
             delivered: 0,
+            requested: false,
         });
         let (rows, more, rowcount) = self.read_rows(shape, Some(&scanned), sync_sent).await?;
         Ok(Outcome {
@@ -705,17 +721,16 @@ impl<T: Transport> Backend for PgSession<T> {
 
     async fn fetch(&mut self) -> Result<Batch> {
         self.usable()?;
-        let Some(shape) = self.open.take() else {
+        let Some(mut shape) = self.open.take() else {
             return Ok(Batch {
                 rows: Vec::new(),
                 done: true,
                 rowcount: -1,
             });
         };
-        let mut out = BytesMut::new();
-        frontend::execute("", self.fetch_size, &mut out).map_err(Error::malformed)?;
-        frontend::flush(&mut out);
-        self.send(&out).await?;
+        if !std::mem::take(&mut shape.requested) {
+            self.send(&Self::next_batch(self.fetch_size)?).await?;
+        }
         let (rows, more, rowcount) = self.read_rows(shape, None, false).await?;
         Ok(Batch {
             rows,
@@ -728,7 +743,12 @@ impl<T: Transport> Backend for PgSession<T> {
         if self.open.is_none() {
             return Ok(());
         }
-        self.finish(false).await
+        // A server error in rows nobody will read is not the next statement's failure; the
+        // session is in step again either way.
+        match self.finish(false).await {
+            Err(e) if self.broken.is_some() => Err(e),
+            _ => Ok(()),
+        }
     }
 
     async fn commit(&mut self) -> Result<()> {
