@@ -292,9 +292,10 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
         .or(cfg.connect_timeout_ms)
         .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
     let websocket = opts.websocket;
-    let session = with_timeout(timeout, "connecting", async {
+    let (session, socket) = with_timeout(timeout, "connecting", async {
         let ws = WsTransport::open(&relay, websocket.as_ref()).await?;
-        PgSession::connect(ws, &cfg).await
+        let socket = ws.socket();
+        Ok((PgSession::connect(ws, &cfg).await?, socket))
     })
     .await?;
     let cancel_request = session.cancel_request();
@@ -304,6 +305,7 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
             relay,
             websocket,
             cancel_request,
+            socket,
             convert: opts.convert,
             autocommit: Cell::new(cfg.autocommit),
         }),
@@ -315,6 +317,8 @@ struct ConnInner {
     relay: String,
     websocket: Option<Function>,
     cancel_request: Option<Vec<u8>>,
+    /// The session's socket: closing it ends a running operation at once.
+    socket: web_sys::WebSocket,
     convert: Convert,
     autocommit: Cell<bool>,
 }
@@ -386,9 +390,13 @@ impl Connection {
         promise_unit(async move { inner.cancel().await })
     }
 
+    /// Closes at once: a running operation fails with "connection lost" instead of being waited for.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
+        if inner.core.is_busy() {
+            let _ = inner.socket.close();
+        }
         promise_unit(async move {
             inner.core.close().await;
             Ok(())

@@ -145,6 +145,11 @@ impl<B: Backend> Connection<B> {
         backend.set_autocommit(on)
     }
 
+    /// An operation holds the backend right now.
+    pub fn is_busy(&self) -> bool {
+        self.shared.backend.try_lock().is_none()
+    }
+
     pub async fn close(&self) {
         if self.shared.closed.replace(true) {
             return;

@@ -161,6 +161,13 @@ async fn refusal(url: &str, code: u16, reason: &str) -> Error {
     }
 }
 
+impl WsTransport {
+    /// The socket itself, so an owner can close it while an operation awaits it.
+    pub fn socket(&self) -> WebSocket {
+        self.ws.clone()
+    }
+}
+
 impl Transport for WsTransport {
     async fn send(&mut self, bytes: &[u8]) -> Result<()> {
         if let Some(e) = &self.ended {

@@ -44,6 +44,7 @@ scenarios! {
     connect_failures => "connectFailures",
     killed_mid_result => "killedMidResult",
     cancel => "cancel",
+    close_while_running => "closeWhileRunning",
 }
 
 fn describe(e: &JsValue) -> String {

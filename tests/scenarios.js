@@ -338,7 +338,17 @@ export async function cancel(api, env) {
   await timed.close();
 }
 
+export async function closeWhileRunning(api, env) {
+  const conn = await open(api, env);
+  const running = conn.cursor().execute("SELECT pg_sleep(30)");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await within(5000, conn.close(), "close() during a running statement");
+  ok(conn.closed, "closed");
+  const e = await within(5000, rejects(() => running, api.OperationalError, "the running statement"), "the running statement");
+  ok(/connection lost/.test(e.message), e.message);
+}
+
 export const all = {
   booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, serverErrors,
-  connectFailures, killedMidResult, cancel,
+  connectFailures, killedMidResult, cancel, closeWhileRunning,
 };
