@@ -1,0 +1,122 @@
+//! The webdbc-relay binary as an operator runs it: targets from flags and a config file.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Relay(Child);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary and waits for its "listening" line.
+fn start(args: &[&str]) -> (Relay, u16) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines
+        .find(|l| l.as_ref().is_ok_and(|l| l.contains("listening")))
+        .expect("listening line")
+        .unwrap();
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    std::thread::spawn(move || lines.for_each(drop)); // keep draining its log
+    (Relay(child), port)
+}
+
+/// The status line of a plain GET, and the body.
+fn get(port: u16, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.lines().next().unwrap_or("").to_string();
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[test]
+fn targets_come_from_flags_and_the_config_file_and_nothing_else() {
+    let dir = std::env::temp_dir().join(format!("webdbc-relay-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("targets.conf");
+    std::fs::write(&config, "# demo targets\nfromfile = 127.0.0.1:6001\n").unwrap();
+    let (_relay, port) = start(&[
+        "--target",
+        "fromflag=127.0.0.1:6002",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    for allowed in [
+        "target=fromflag",
+        "target=fromfile",
+        "address=127.0.0.1:6001",
+        "address=127.0.0.1:6002",
+    ] {
+        assert!(
+            get(port, &format!("/v1/connect?{allowed}"))
+                .0
+                .contains(" 426 "),
+            "{allowed} should be allowed"
+        );
+    }
+    for refused in [
+        "target=other",
+        "address=127.0.0.1:6003",
+        "address=localhost:6001",
+    ] {
+        let (status, body) = get(port, &format!("/v1/connect?{refused}"));
+        assert!(status.contains(" 403 "), "{refused}: {status}");
+        assert!(body.starts_with("relay refused"), "{body}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn with_no_targets_everything_is_refused() {
+    let (_relay, port) = start(&[]);
+    assert!(get(port, "/v1/connect?address=127.0.0.1:5432")
+        .0
+        .contains(" 403 "));
+}
+
+#[test]
+fn a_bad_config_file_stops_it_with_the_line_number() {
+    let config = std::env::temp_dir().join(format!("webdbc-relay-bad-{}.conf", std::process::id()));
+    std::fs::write(&config, "ok = 127.0.0.1:1\nbroken line\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2"), "{err}");
+    std::fs::remove_file(&config).unwrap();
+}
