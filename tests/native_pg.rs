@@ -278,6 +278,32 @@ async fn several_statements_use_the_simple_protocol_and_keep_the_last_result() {
 }
 
 #[tokio::test]
+async fn copy_is_refused_and_the_session_goes_on() {
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    cur.execute("CREATE TEMP TABLE c (x int)", Params::none())
+        .await
+        .unwrap();
+    for sql in [
+        "COPY c FROM STDIN",
+        "COPY (SELECT g FROM generate_series(1, 50000) g) TO STDOUT",
+        "SELECT 1; COPY c FROM STDIN",
+        "SELECT 1; COPY c TO STDOUT",
+    ] {
+        let e = cur.execute(sql, Params::none()).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotSupported, "{sql}: {e}");
+        cur.execute("SELECT count(*) FROM c", Params::none())
+            .await
+            .unwrap();
+        assert_eq!(
+            cur.fetch(1).await.unwrap(),
+            vec![vec![Value::Int(0)]],
+            "usable after {sql}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn garbage_from_the_server_is_a_clear_error_not_a_hang() {
     let cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG_GARBAGE")).unwrap();
     let started = std::time::Instant::now();

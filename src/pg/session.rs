@@ -469,9 +469,25 @@ impl<T: Transport> PgSession<T> {
                     let e = self.server_error(body.fields(), scanned);
                     return Err(self.resync(e, sync_sent).await);
                 }
+                Message::CopyInResponse(_) => {
+                    // The server ignores a Sync sent before copy-in mode: end it and sync again.
+                    self.refuse_copy_in().await?;
+                    return Err(self.resync(copy_not_supported(), false).await);
+                }
+                Message::CopyOutResponse(_) => {
+                    return Err(self.resync(copy_not_supported(), sync_sent).await)
+                }
                 _ => return Err(self.fail(Error::malformed("unexpected message in a result"))),
             }
         }
+    }
+
+    /// Ends copy-in mode without sending data; the server answers with an error.
+    async fn refuse_copy_in(&mut self) -> Result<()> {
+        let mut out = BytesMut::new();
+        frontend::copy_fail("COPY FROM STDIN is not supported by webdbc", &mut out)
+            .map_err(Error::malformed)?;
+        self.send(&out).await
     }
 
     /// Execute + Flush for the next `fetch_size` rows of the open portal.
@@ -540,10 +556,17 @@ impl<T: Transport> PgSession<T> {
                         o.rowcount = rowcount_of(&tag);
                     }
                 }
-                Message::EmptyQueryResponse => {}
+                Message::EmptyQueryResponse | Message::CopyData(_) | Message::CopyDone => {}
                 Message::ErrorResponse(body) => {
                     let e = self.server_error(body.fields(), None);
                     error.get_or_insert(e);
+                }
+                Message::CopyInResponse(_) => {
+                    self.refuse_copy_in().await?;
+                    error = Some(copy_not_supported());
+                }
+                Message::CopyOutResponse(_) => {
+                    error.get_or_insert_with(copy_not_supported);
                 }
                 Message::ReadyForQuery(b) => {
                     self.tx_status = b.status();
@@ -585,6 +608,12 @@ impl<T: Transport> PgSession<T> {
         self.send(&out).await?;
         self.read_simple(None).await
     }
+}
+
+fn copy_not_supported() -> Error {
+    Error::not_supported(
+        "COPY FROM STDIN / TO STDOUT is not supported; use INSERT (executemany) or SELECT",
+    )
 }
 
 /// The row count at the end of a CommandComplete tag (`INSERT 0 5`, `SELECT 3`), or -1.
