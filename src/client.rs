@@ -76,14 +76,20 @@ pub trait Backend {
     async fn close(&mut self);
 }
 
+/// The rest of a cursor's result, and how it ended: its row count, or the error that ended it.
+struct Stashed {
+    rows: Vec<Row>,
+    end: Result<i64>,
+}
+
 struct Shared<B> {
     backend: Mutex<B>,
     closed: Cell<bool>,
     next_cursor: Cell<u64>,
     /// The cursor whose result is still open on the wire.
     streaming: Cell<Option<u64>>,
-    /// Rest of a result read on behalf of a cursor that lost the wire, or the error that ended it.
-    stash: RefCell<HashMap<u64, Result<Batch>>>,
+    /// Results read on behalf of cursors that lost the wire.
+    stash: RefCell<HashMap<u64, Stashed>>,
 }
 
 pub struct Connection<B> {
@@ -168,25 +174,21 @@ impl<B: Backend> Shared<B> {
         }
         if let Some(owner) = self.streaming.get().filter(|&o| Some(o) != for_cursor) {
             self.streaming.set(None);
-            let mut rest = Batch::default();
-            let drained = loop {
+            let mut rows = Vec::new();
+            let end = loop {
                 match backend.fetch().await {
                     Ok(batch) => {
-                        rest.rows.extend(batch.rows);
+                        rows.extend(batch.rows);
                         if batch.done {
-                            rest.rowcount = batch.rowcount;
-                            rest.done = true;
-                            break Ok(rest);
+                            break Ok(batch.rowcount);
                         }
                     }
+                    // The owner's failure, reported to the owner: the caller's own operation
+                    // reports a broken connection by itself.
                     Err(e) => break Err(e),
                 }
             };
-            let failed = drained.as_ref().err().cloned();
-            self.stash.borrow_mut().insert(owner, drained);
-            if let Some(e) = failed {
-                return Err(e);
-            }
+            self.stash.borrow_mut().insert(owner, Stashed { rows, end });
         }
         Ok(backend)
     }
@@ -198,6 +200,8 @@ struct CursorState {
     /// The result has rows not yet read from the backend.
     more: bool,
     rowcount: i64,
+    /// How the result failed, reported once the rows received before the failure are fetched.
+    failed: Option<Error>,
     closed: bool,
 }
 
@@ -208,6 +212,7 @@ impl CursorState {
             rows: VecDeque::new(),
             more: false,
             rowcount: -1,
+            failed: None,
             closed: false,
         }
     }
@@ -278,37 +283,48 @@ impl<B: Backend> Cursor<B> {
             {
                 let mut st = self.state.borrow_mut();
                 if st.rows.len() >= n || !st.more {
+                    if st.rows.is_empty() {
+                        if let Some(e) = st.failed.take() {
+                            return Err(e);
+                        }
+                    }
                     let take = n.min(st.rows.len());
                     return Ok(st.rows.drain(..take).collect());
                 }
             }
             let stashed = self.shared.stash.borrow_mut().remove(&self.id);
-            let batch = match stashed {
-                Some(stashed) => stashed,
+            // New rows, and how the result ended if it did.
+            let (rows, end) = match stashed {
+                Some(stashed) => (stashed.rows, Some(stashed.end)),
                 None => {
                     let mut backend = self.shared.acquire(Some(self.id)).await?;
                     if self.shared.streaming.get() != Some(self.id) {
                         continue; // another operation stashed our rows while we waited
                     }
-                    let batch = backend.fetch().await;
-                    if !matches!(batch, Ok(Batch { done: false, .. })) {
-                        self.shared.streaming.set(None);
+                    match backend.fetch().await {
+                        Ok(batch) if !batch.done => (batch.rows, None),
+                        Ok(batch) => {
+                            self.shared.streaming.set(None);
+                            (batch.rows, Some(Ok(batch.rowcount)))
+                        }
+                        Err(e) => {
+                            self.shared.streaming.set(None);
+                            (Vec::new(), Some(Err(e)))
+                        }
                     }
-                    batch
                 }
             };
             let mut st = self.state.borrow_mut();
-            match batch {
-                Ok(batch) => {
-                    st.rows.extend(batch.rows);
-                    if batch.done {
-                        st.more = false;
-                        st.rowcount = batch.rowcount;
-                    }
-                }
-                Err(e) => {
+            st.rows.extend(rows);
+            match end {
+                None => {}
+                Some(Ok(rowcount)) => {
                     st.more = false;
-                    return Err(e);
+                    st.rowcount = rowcount;
+                }
+                Some(Err(e)) => {
+                    st.more = false;
+                    st.failed = Some(e);
                 }
             }
         }

@@ -27,14 +27,17 @@ impl Dsn {
         {
             return Err(Error::interface("malformed connection URL: bad scheme"));
         }
+        // User info ends at the last `@`: a password with unencoded `/`, `?`, `:` or `@` is still
+        // read whole as the password, never as host, path or query, which errors may name.
+        // (An `@` in the query must then be written %40.)
+        let (userinfo, rest) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
+        };
         let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (authority, path) = match rest.find('/') {
+        let (hostport, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i + 1..]),
             None => (rest, ""),
-        };
-        let (userinfo, hostport) = match authority.rfind('@') {
-            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
-            None => (None, authority),
         };
         let (user, password) = match userinfo {
             None => (None, None),
@@ -155,6 +158,23 @@ mod tests {
         assert_eq!((d.host.as_str(), d.port), ("db.internal", Some(6432)));
         assert_eq!(d.path, "shop db");
         assert_eq!(d.params[1], ("application_name".into(), "x".into()));
+    }
+
+    #[test]
+    fn unencoded_special_characters_stay_in_the_password() {
+        for pw in ["Ab/cd+ef", "123?secret", "p@ss:w/rd?x", "a:b"] {
+            let d =
+                Dsn::parse(&format!("postgres://app:{pw}@db:5433/app?sslmode=disable")).unwrap();
+            assert_eq!(d.password.as_deref(), Some(pw));
+            assert_eq!(
+                (d.host.as_str(), d.port, d.path.as_str()),
+                ("db", Some(5433), "app")
+            );
+            assert_eq!(d.params, vec![("sslmode".into(), "disable".into())]);
+        }
+        let d = Dsn::parse("postgres://u:p@h/db?application_name=me%40home").unwrap();
+        assert_eq!((d.password.as_deref(), d.host.as_str()), (Some("p"), "h"));
+        assert_eq!(d.params[0].1, "me@home");
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Scanned {
     pub statement_count: usize,
     /// The first statement may produce rows (SELECT, WITH, VALUES, SHOW, RETURNING, ...).
     pub may_return_rows: bool,
+    /// The first statement may write: DML (also inside WITH) or RETURNING.
+    pub writes: bool,
+    /// The first statement is COPY FROM STDIN or COPY TO STDOUT (the copy sub-protocol).
+    pub copy_stream: bool,
     /// Each rewritten placeholder: (character index in the original, original length, new length).
     replacements: Vec<(usize, usize, usize)>,
 }
@@ -52,6 +56,7 @@ impl Scanned {
 const ROW_KEYWORDS: [&str; 7] = [
     "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN", "FETCH",
 ];
+const WRITE_KEYWORDS: [&str; 4] = ["INSERT", "UPDATE", "DELETE", "MERGE"];
 
 fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
@@ -72,6 +77,8 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
     let mut statement_has_content = false;
     let mut first_keyword: Option<String> = None;
     let mut returning = false;
+    let mut dml = false;
+    let mut stdio = false;
     let mut copied = 0usize; // bytes of `sql` already copied to `out`
     let mut replacements = Vec::new();
     let mut i = 0usize;
@@ -171,6 +178,8 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                         first_keyword = Some(word.clone());
                     }
                     returning |= word == "RETURNING";
+                    dml |= WRITE_KEYWORDS.contains(&word.as_str());
+                    stdio |= word == "STDIN" || word == "STDOUT";
                 }
                 i += len;
             }
@@ -204,6 +213,8 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
         names,
         statement_count,
         may_return_rows,
+        writes: returning || dml,
+        copy_stream: stdio && first_keyword.as_deref() == Some("COPY"),
         replacements,
     })
 }
@@ -353,6 +364,17 @@ mod tests {
         assert!(qmark("/* c */ values (1)").may_return_rows);
         assert!(!qmark("UPDATE t SET a = 'RETURNING'").may_return_rows);
         assert!(!qmark("CREATE TABLE select_me (a int)").may_return_rows);
+    }
+
+    #[test]
+    fn notes_writes_and_copy_streams() {
+        assert!(!qmark("SELECT * FROM t WHERE note = 'DELETE'").writes);
+        assert!(qmark("WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d").writes);
+        assert!(qmark("INSERT INTO t VALUES (1) RETURNING id").writes);
+        assert!(qmark("copy t from stdin").copy_stream);
+        assert!(qmark("COPY (SELECT 1) TO STDOUT WITH (FORMAT csv)").copy_stream);
+        assert!(!qmark("COPY t FROM '/tmp/file.csv'").copy_stream);
+        assert!(!qmark("SELECT 'COPY x FROM STDIN'").copy_stream);
     }
 
     #[test]

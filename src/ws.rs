@@ -28,9 +28,16 @@ pub struct WsTransport {
     ended: Option<Error>,
 }
 
-/// A relay URL without its query, which may carry a token.
-fn redacted(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
+/// A relay URL without its query and user info, which may carry a token.
+fn redacted(url: &str) -> String {
+    let base = url.split(['?', '#']).next().unwrap_or(url);
+    match base.split_once("://") {
+        Some((scheme, rest)) => format!(
+            "{scheme}://{}",
+            rest.rsplit_once('@').map_or(rest, |(_, r)| r)
+        ),
+        None => "(not a URL)".into(),
+    }
 }
 
 impl WsTransport {
@@ -56,10 +63,13 @@ impl WsTransport {
             }
         }
         .map_err(|e| {
+            // Not the JS message: it quotes the whole URL, token included.
+            let kind = e
+                .dyn_ref::<js_sys::Error>()
+                .map_or("error".into(), |e| String::from(e.name()));
             Error::interface(format!(
-                "invalid relay URL {}: {}",
-                redacted(url),
-                describe(&e)
+                "invalid relay URL {}: the WebSocket constructor refused it ({kind})",
+                redacted(url)
             ))
         })?
         .unchecked_into();

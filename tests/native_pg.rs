@@ -303,6 +303,143 @@ async fn copy_is_refused_and_the_session_goes_on() {
     }
 }
 
+fn pg_config(autocommit: bool, fetch_size: u32) -> PgConfig {
+    let mut cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
+    cfg.autocommit = autocommit;
+    cfg.fetch_size = fetch_size;
+    cfg
+}
+
+async fn sum(conn: &Connection<PgSession<Tcp>>, table: &str) -> Value {
+    let cur = conn.cursor().unwrap();
+    cur.execute(&format!("SELECT sum(x)::int8 FROM {table}"), Params::none())
+        .await
+        .unwrap();
+    cur.fetch(1).await.unwrap().remove(0).remove(0)
+}
+
+#[tokio::test]
+async fn autocommit_writes_are_committed_when_execute_returns() {
+    let conn = Connection::new(session(&pg_config(true, 2)).await.unwrap());
+    let peek = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    cur.execute("CREATE TABLE ac_returning (x int)", Params::none())
+        .await
+        .unwrap();
+    cur.execute(
+        "INSERT INTO ac_returning SELECT generate_series(1, 10)",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    cur.execute(
+        "UPDATE ac_returning SET x = x + 100 RETURNING x",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cur.rowcount(), 10);
+    assert_eq!(
+        sum(&peek, "ac_returning").await,
+        Value::Int(1055),
+        "visible before a row is fetched"
+    );
+    assert_eq!(cur.fetch(1).await.unwrap().len(), 1);
+    conn.close().await;
+    assert_eq!(
+        sum(&peek, "ac_returning").await,
+        Value::Int(1055),
+        "still there after close"
+    );
+    peek.cursor()
+        .unwrap()
+        .execute("DROP TABLE ac_returning", Params::none())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_result_hands_out_its_rows_then_the_error_to_its_own_cursor_only() {
+    let conn = Connection::new(session(&pg_config(true, 2)).await.unwrap());
+    let (a, b) = (conn.cursor().unwrap(), conn.cursor().unwrap());
+    let sql = "SELECT x::int8, 1/(x-9) FROM generate_series(1, 10) x";
+    // Directly: rows 1..8, then the division by zero.
+    a.execute(sql, Params::none()).await.unwrap();
+    assert_eq!(
+        ints(&a.fetch(100).await.unwrap()),
+        (1..=8).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.fetch(100).await.unwrap_err().code.as_deref(),
+        Some("22012")
+    );
+    // Through the stash, when another cursor needs the wire mid-result.
+    a.execute(sql, Params::none()).await.unwrap();
+    assert_eq!(ints(&a.fetch(1).await.unwrap()), vec![1]);
+    b.execute("SELECT 42::int8", Params::none())
+        .await
+        .expect("not the other cursor's failure");
+    assert_eq!(ints(&b.fetch(1).await.unwrap()), vec![42]);
+    assert_eq!(
+        ints(&a.fetch(100).await.unwrap()),
+        (2..=8).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.fetch(100).await.unwrap_err().code.as_deref(),
+        Some("22012")
+    );
+    // And the session is in step: rollback() runs, nothing else fails.
+    a.execute(sql, Params::none()).await.unwrap();
+    conn.rollback().await.unwrap();
+    assert_eq!(
+        ints(&a.fetch(100).await.unwrap()),
+        (1..=8).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn executemany_copy_is_refused_without_hanging() {
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    cur.execute("CREATE TEMP TABLE em (x int)", Params::none())
+        .await
+        .unwrap();
+    let sets = vec![Params::none(), Params::none()];
+    let e = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        cur.execute_many("COPY em FROM STDIN", sets),
+    )
+    .await
+    .expect("no hang")
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported);
+    cur.execute("SELECT 1::int8", Params::none()).await.unwrap();
+    assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![1]);
+}
+
+#[tokio::test]
+async fn a_streamed_zero_column_result_counts_all_its_rows() {
+    let conn = Connection::new(session(&pg_config(true, 2)).await.unwrap());
+    let cur = conn.cursor().unwrap();
+    cur.execute("SELECT FROM generate_series(1, 5)", Params::none())
+        .await
+        .unwrap();
+    assert_eq!(cur.fetch(100).await.unwrap(), vec![Vec::<Value>::new(); 5]);
+    assert_eq!(cur.rowcount(), 5);
+}
+
+#[tokio::test]
+async fn leaving_utf8_is_refused_clearly() {
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    let e = cur
+        .execute("SET client_encoding = 'LATIN1'", Params::none())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotSupported);
+    assert!(e.message.contains("UTF8"), "{}", e.message);
+}
+
 #[tokio::test]
 async fn garbage_from_the_server_is_a_clear_error_not_a_hang() {
     let cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG_GARBAGE")).unwrap();

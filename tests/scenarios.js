@@ -279,6 +279,11 @@ export async function connectFailures(api, env) {
   e = await rejects(() => open(api, env, env.pg + "?sslmode=verify-full"), api.NotSupportedError, "TLS in the stream");
   e = await rejects(() => open(api, env, "postgres://webdbc:webdbc-secret@127.0.0.1:1/webdbc", { relay: "ws://127.0.0.1:1/v1/connect" }), api.OperationalError, "relay down");
   ok(/cannot reach the relay/.test(e.message), e.message);
+  // A relay URL's token or user info never reaches an error message.
+  for (const relay of ["relay.example/v1/connect?token=S3CRET", "ws://user:S3CRET@127.0.0.1:1/v1/connect?token=S3CRET"]) {
+    e = await rejects(() => api.connect(env.pg, { relay }), api.WebdbcError, `bad relay ${relay}`);
+    ok(!e.message.includes("S3CRET"), e.message);
+  }
 }
 
 export async function killedMidResult(api, env) {

@@ -33,6 +33,8 @@ struct ResultShape {
     delivered: i64,
     /// The next batch is already asked for (Execute sent, replies not read yet).
     requested: bool,
+    /// A RowDescription came (possibly of zero columns), not NoData.
+    described: bool,
 }
 
 pub struct PgSession<T> {
@@ -48,6 +50,8 @@ pub struct PgSession<T> {
     broken: Option<Error>,
     /// The result whose portal is suspended, waiting for the next Execute.
     open: Option<ResultShape>,
+    /// A failure that ended the open result after some of its rows: the next fetch reports it.
+    deferred: Option<Error>,
 }
 
 impl<T: Transport> PgSession<T> {
@@ -63,6 +67,7 @@ impl<T: Transport> PgSession<T> {
             server_params: HashMap::new(),
             broken: None,
             open: None,
+            deferred: None,
         };
         let mut out = BytesMut::new();
         let params = cfg.startup_params();
@@ -203,6 +208,12 @@ impl<T: Transport> PgSession<T> {
             match Message::parse(&mut self.buf) {
                 Ok(Some(Message::ParameterStatus(p))) => {
                     if let (Ok(k), Ok(v)) = (p.name(), p.value()) {
+                        if k == "client_encoding" && !v.eq_ignore_ascii_case("UTF8") {
+                            let e = Error::not_supported(format!(
+                                "client_encoding was changed to {v}: webdbc reads and writes UTF8 only"
+                            ));
+                            return Err(self.fail(e));
+                        }
                         self.server_params.insert(k.to_string(), v.to_string());
                     }
                 }
@@ -400,6 +411,7 @@ impl<T: Transport> PgSession<T> {
             types: types_,
             delivered: 0,
             requested: false,
+            described: true,
         })
     }
 
@@ -432,11 +444,31 @@ impl<T: Transport> PgSession<T> {
     /// Reads rows of the open result until the portal suspends or completes.
     async fn read_rows(
         &mut self,
-        mut shape: ResultShape,
+        shape: ResultShape,
         scanned: Option<&Scanned>,
         sync_sent: bool,
     ) -> Result<(Vec<Row>, bool, i64)> {
         let mut rows = Vec::new();
+        match self.read_batch(&mut rows, shape, scanned, sync_sent).await {
+            Ok((more, rowcount)) => Ok((rows, more, rowcount)),
+            Err(e) if rows.is_empty() => Err(e),
+            // Rows that came before the failure are the server's valid output: hand them out,
+            // and the failure with the next fetch.
+            Err(e) => {
+                self.deferred = Some(e);
+                Ok((rows, true, -1))
+            }
+        }
+    }
+
+    /// Reads one batch into `rows`: (more rows follow, final row count).
+    async fn read_batch(
+        &mut self,
+        rows: &mut Vec<Row>,
+        mut shape: ResultShape,
+        scanned: Option<&Scanned>,
+        sync_sent: bool,
+    ) -> Result<(bool, i64)> {
         loop {
             match self.next().await? {
                 Message::DataRow(body) => match Self::decode_row(&shape, &body) {
@@ -450,20 +482,20 @@ impl<T: Transport> PgSession<T> {
                     self.send(&Self::next_batch(self.fetch_size)?).await?;
                     shape.requested = true;
                     self.open = Some(shape);
-                    return Ok((rows, true, -1));
+                    return Ok((true, -1));
                 }
                 Message::CommandComplete(body) => {
-                    let count = if shape.types.is_empty() {
+                    let count = if !shape.described {
                         body.tag().map(rowcount_of).unwrap_or(-1)
                     } else {
                         shape.delivered + rows.len() as i64
                     };
                     self.finish(sync_sent).await?;
-                    return Ok((rows, false, count));
+                    return Ok((false, count));
                 }
                 Message::EmptyQueryResponse => {
                     self.finish(sync_sent).await?;
-                    return Ok((rows, false, -1));
+                    return Ok((false, -1));
                 }
                 Message::ErrorResponse(body) => {
                     let e = self.server_error(body.fields(), scanned);
@@ -530,7 +562,7 @@ impl<T: Transport> PgSession<T> {
         loop {
             match self.next().await? {
                 Message::RowDescription(body) => {
-                    let s = Self::shape(&body)?;
+                    let s = Self::shape(&body).map_err(|e| self.fail(e))?;
                     if let Some(o) = keep.as_deref_mut() {
                         o.columns = Some(s.columns.clone());
                         o.rows.clear();
@@ -588,16 +620,20 @@ impl<T: Transport> PgSession<T> {
         let begin = self.begin_if_needed(&mut out)?;
         frontend::query(sql, &mut out).map_err(Error::malformed)?;
         self.send(&out).await?;
-        if begin {
-            self.read_simple(None).await?;
-        }
+        let began = if begin {
+            self.read_simple(None).await.map(drop)
+        } else {
+            Ok(())
+        };
         let mut outcome = Outcome {
             columns: None,
             rows: Vec::new(),
             more: false,
             rowcount: -1,
         };
-        self.read_simple(Some(&mut outcome)).await?;
+        let ran = self.read_simple(Some(&mut outcome)).await;
+        began?;
+        ran?;
         Ok(outcome)
     }
 
@@ -633,6 +669,9 @@ impl<T: Transport> Backend for PgSession<T> {
         self.discard().await?;
         let scanned = Self::scan(sql, &params)?;
         let values = Self::order(&scanned, params)?;
+        if scanned.copy_stream && scanned.statement_count == 1 {
+            return Err(copy_not_supported());
+        }
         if scanned.statement_count > 1 {
             if !values.is_empty() {
                 return Err(Error::programming(
@@ -654,7 +693,10 @@ impl<T: Transport> Backend for PgSession<T> {
         frontend::describe(b'P', "", &mut out).map_err(Error::malformed)?;
         // A statement that cannot return rows runs whole and ends with Sync: one round trip.
         // Otherwise rows come fetch_size at a time; a wrong guess costs memory, never rows.
-        let streaming = scanned.may_return_rows;
+        // ...except a write in autocommit: it must be committed when execute() returns, and the
+        // implicit transaction commits only at Sync.
+        let autocommitted_write = self.autocommit && self.tx_status == b'I' && scanned.writes;
+        let streaming = scanned.may_return_rows && !autocommitted_write;
         frontend::execute("", if streaming { self.fetch_size } else { 0 }, &mut out)
             .map_err(Error::malformed)?;
         if streaming {
@@ -690,6 +732,7 @@ impl<T: Transport> Backend for PgSession<T> {
             types: Vec::new(),
             delivered: 0,
             requested: false,
+            described: false,
         });
         let (rows, more, rowcount) = self.read_rows(shape, Some(&scanned), sync_sent).await?;
         Ok(Outcome {
@@ -707,6 +750,9 @@ impl<T: Transport> Backend for PgSession<T> {
             return Ok(0);
         };
         let scanned = Self::scan(sql, first)?;
+        if scanned.copy_stream {
+            return Err(copy_not_supported());
+        }
         if scanned.statement_count > 1 {
             return Err(Error::programming("executemany takes a single statement"));
         }
@@ -743,12 +789,19 @@ impl<T: Transport> Backend for PgSession<T> {
                     self.tx_status = b.status();
                     return Ok(total);
                 }
+                Message::CopyInResponse(_) | Message::CopyOutResponse(_) => {
+                    // Not reachable for COPY statements (refused above); never wait forever.
+                    return Err(self.fail(copy_not_supported()));
+                }
                 _ => {} // ParseComplete, BindComplete, rows of a row-returning statement
             }
         }
     }
 
     async fn fetch(&mut self) -> Result<Batch> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         self.usable()?;
         let Some(mut shape) = self.open.take() else {
             return Ok(Batch {
@@ -769,6 +822,7 @@ impl<T: Transport> Backend for PgSession<T> {
     }
 
     async fn discard(&mut self) -> Result<()> {
+        self.deferred = None;
         if self.open.is_none() {
             return Ok(());
         }
@@ -821,6 +875,9 @@ impl<T: Transport> Backend for PgSession<T> {
     }
 
     async fn close(&mut self) {
+        // End an open result with Sync first: in autocommit that commits its implicit
+        // transaction, where Terminate alone would roll it back.
+        let _ = self.discard().await;
         if self.broken.is_none() {
             let mut out = BytesMut::new();
             frontend::terminate(&mut out);

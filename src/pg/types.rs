@@ -158,7 +158,8 @@ fn parse_ymd(s: &str, bc: bool) -> Option<i64> {
     let d: u32 = it.next()?.parse().ok()?;
     let m: u32 = it.next()?.parse().ok()?;
     let y: i64 = it.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    // PostgreSQL's own range ends at year 5874897; past a million, it is not PostgreSQL text.
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(0..=1_000_000).contains(&y) {
         return None;
     }
     let year = if bc { 1 - y } else { y };
@@ -183,7 +184,11 @@ fn parse_time(s: &str) -> Option<i64> {
     let h: i64 = it.next()?.parse().ok()?;
     let m: i64 = it.next()?.parse().ok()?;
     let sec: i64 = it.next()?.parse().ok()?;
-    if it.next().is_some() || m > 59 || sec > 60 {
+    if it.next().is_some()
+        || !(0..=24).contains(&h)
+        || !(0..=59).contains(&m)
+        || !(0..=60).contains(&sec)
+    {
         return None;
     }
     Some((h * 3600 + m * 60 + sec) * 1_000_000 + parse_micros_fraction(frac)?)
@@ -226,7 +231,7 @@ fn parse_offset(s: &str) -> Option<i64> {
     let sign = if s.starts_with('-') { -1 } else { 1 };
     let mut secs = 0i64;
     for (i, part) in s[1..].split(':').enumerate() {
-        let n: i64 = part.parse().ok()?;
+        let n: i64 = part.parse().ok().filter(|n| (0..100).contains(n))?;
         secs += n * [3600, 60, 1].get(i)?;
     }
     Some(sign * secs)
@@ -276,11 +281,11 @@ fn parse_interval(s: &str) -> Option<Interval> {
             .unwrap_or((num.trim_start_matches('-'), ""));
         let mut micros = whole.parse::<i64>().ok()?.checked_mul(unit)?;
         if unit == 1_000_000 {
-            micros += parse_micros_fraction(frac)?;
+            micros = micros.checked_add(parse_micros_fraction(frac)?)?;
         } else if !frac.is_empty() {
             return None;
         }
-        iv.micros += if neg { -micros } else { micros };
+        iv.micros = iv.micros.checked_add(if neg { -micros } else { micros })?;
         num.clear();
     }
     num.is_empty().then_some(iv)
@@ -309,12 +314,14 @@ fn parse_array(elem: u32, s: &str) -> Result<Value> {
         i: 0,
         elem,
     };
-    let v = p.array().ok_or_else(|| bad(elem, s))??;
+    let v = p.array(0).ok_or_else(|| bad(elem, s))??;
     if p.i != p.s.len() {
         return Err(bad(elem, s));
     }
     Ok(v)
 }
+
+const MAX_ARRAY_DEPTH: usize = 6;
 
 struct ArrayParser<'a> {
     s: &'a [u8],
@@ -324,8 +331,9 @@ struct ArrayParser<'a> {
 
 impl ArrayParser<'_> {
     /// None: malformed literal; Some(Err): an element failed to decode.
-    fn array(&mut self) -> Option<Result<Value>> {
-        if self.s.get(self.i) != Some(&b'{') {
+    fn array(&mut self, depth: usize) -> Option<Result<Value>> {
+        // PostgreSQL arrays have at most 6 dimensions; deeper text is not PostgreSQL's.
+        if self.s.get(self.i) != Some(&b'{') || depth >= MAX_ARRAY_DEPTH {
             return None;
         }
         self.i += 1;
@@ -336,7 +344,7 @@ impl ArrayParser<'_> {
         }
         loop {
             let item = match self.s.get(self.i)? {
-                b'{' => self.array()?,
+                b'{' => self.array(depth + 1)?,
                 b'"' => {
                     let text = self.quoted()?;
                     decode_text(self.elem, &text)
@@ -523,6 +531,26 @@ mod tests {
             })
         );
         assert_eq!(d(1186, "1 day"), Value::Text("1 day".into()));
+    }
+
+    #[test]
+    fn hostile_text_is_an_error_not_a_panic_or_a_wrong_value() {
+        for (oid, s) in [
+            (1083, "9223372036854775807:00:00"),
+            (1082, "9223372036854775807-06-01"),
+            (1114, "9223372036854775807-06-01 00:00:00"),
+            (1184, "2000-01-01 00:00:00+2562047788015"),
+            (1184, "2000-01-01 00:00:00+99999:00"),
+        ] {
+            assert!(decode_text(oid, s).is_err(), "{oid} {s}");
+        }
+        // An interval that does not fit falls back to the server's text, exactly.
+        let huge = "PT2562047788H2562047788H2562047788H2562047788H";
+        assert_eq!(decode_text(1186, huge).unwrap(), Value::Text(huge.into()));
+        let deep = format!("{}1{}", "{".repeat(5000), "}".repeat(5000));
+        assert!(decode_text(1007, &deep).is_err());
+        let six = format!("{}1{}", "{".repeat(6), "}".repeat(6));
+        assert!(decode_text(1007, &six).is_ok());
     }
 
     #[test]
