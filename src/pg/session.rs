@@ -1,9 +1,10 @@
 //! A PostgreSQL session over any [`Transport`]: startup and authentication, then statements.
 //!
-//! One statement is one flight: `P B D E H` (or `E S` when it cannot return rows). A statement that
-//! returns rows runs with Execute's row limit, so the server sends `fetch_size` rows and waits
-//! (PortalSuspended); the next batch is asked for only when the cursor needs it. The unnamed portal
-//! lives until Sync, which is sent once the result is complete or dropped.
+//! One statement is one flight: `P B D E H` (or `E S` when it cannot return rows, or writes in
+//! autocommit). A statement that returns rows runs with Execute's row limit: the server sends
+//! `fetch_size` rows and waits (PortalSuspended), and the next batch is asked for at once, so at
+//! most two batches are ever buffered. The unnamed portal lives until Sync, which is sent once the
+//! result is complete or dropped.
 
 use std::collections::HashMap;
 use std::rc::Rc;
