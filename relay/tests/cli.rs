@@ -22,8 +22,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts the binary and waits for its "listening" line.
-fn start(args: &[&str]) -> (Relay, u16) {
+/// Starts the binary and waits for its "listening" line; the rest of its log goes to `log`.
+fn start_logging(args: &[&str], log: std::sync::Arc<std::sync::Mutex<String>>) -> (Relay, u16) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -37,8 +37,18 @@ fn start(args: &[&str]) -> (Relay, u16) {
         .expect("listening line")
         .unwrap();
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    std::thread::spawn(move || lines.for_each(drop)); // keep draining its log
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut log = log.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
     (Relay(child), port)
+}
+
+fn start(args: &[&str]) -> (Relay, u16) {
+    start_logging(args, Default::default())
 }
 
 /// The status line of a plain GET, and the body.
@@ -92,6 +102,70 @@ fn targets_come_from_flags_and_the_config_file_and_nothing_else() {
         assert!(body.starts_with("relay refused"), "{body}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn neither_query_strings_nor_payloads_reach_the_log() {
+    // A backend that answers every read with a secret of its own.
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let backend_port = backend.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in backend.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            if let Ok(n) = s.read(&mut buf) {
+                let _ = s.write_all(&buf[..n]);
+                let _ = s.write_all(b"SERVER-SECRET-789");
+            }
+        }
+    });
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (relay, port) = start_logging(
+        &["--target", &format!("db=127.0.0.1:{backend_port}")],
+        log.clone(),
+    );
+    // A hand-made WebSocket handshake and one masked binary frame carrying a password.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET /v1/connect?target=db&token=QUERY-SECRET-123 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let payload = b"password=PAYLOAD-SECRET-456";
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x82, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    s.write_all(&frame).unwrap();
+    // Read until the backend's echo and secret came back through the relay.
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("SERVER-SECRET-789") {
+        let n = s.read(&mut buf).expect("relay answered");
+        assert!(
+            n > 0,
+            "relay closed early: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    drop(s);
+    std::thread::sleep(Duration::from_millis(300)); // let it log the close
+    drop(relay);
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("-> db opened"),
+        "the relay logs connections: {log}"
+    );
+    for secret in [
+        "QUERY-SECRET-123",
+        "PAYLOAD-SECRET-456",
+        "SERVER-SECRET-789",
+        "token=",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
 }
 
 #[test]
