@@ -52,7 +52,7 @@ pub struct Outcome {
     pub rowcount: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Batch {
     pub rows: Vec<Row>,
     pub done: bool,

@@ -80,6 +80,7 @@ export async function booklist(api, env) {
   await conn.commit();
   await conn.close();
   ok(conn.closed, "closed after close()");
+  await conn.close(); // closing twice is fine
 }
 
 export async function authMethods(api, env) {
@@ -127,6 +128,8 @@ export async function typesRoundTrip(api, env) {
   // Parameters go both ways through SELECT too, with NULL.
   await cur.execute("SELECT ?::int8, ?::text, ?::bytea, ?::numeric", [9223372036854775806n, null, new Uint8Array([0]), "0.000000000000000000001"]);
   eq(await cur.fetchone(), [9223372036854775806n, null, new Uint8Array([0]), "0.000000000000000000001"], "select params");
+  await cur.execute("SELECT ?::timestamptz, ?::bytea", [new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), new Uint8Array([7, 0, 9]).buffer]);
+  eq(await cur.fetchone(), ["2024-01-02T03:04:05.678Z", new Uint8Array([7, 0, 9])], "Date and ArrayBuffer params");
   await conn.close();
 }
 
