@@ -307,7 +307,6 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
             cancel_request,
             socket,
             convert: opts.convert,
-            autocommit: Cell::new(cfg.autocommit),
         }),
     })
 }
@@ -320,7 +319,6 @@ struct ConnInner {
     /// The session's socket: closing it ends a running operation at once.
     socket: web_sys::WebSocket,
     convert: Convert,
-    autocommit: Cell<bool>,
 }
 
 impl ConnInner {
@@ -410,15 +408,13 @@ impl Connection {
 
     #[wasm_bindgen(getter)]
     pub fn autocommit(&self) -> bool {
-        self.inner.autocommit.get()
+        self.inner.core.autocommit()
     }
 
     /// Takes effect from the next statement; refused inside a transaction or while an operation runs.
     #[wasm_bindgen(setter)]
     pub fn set_autocommit(&self, on: bool) -> Result<(), JsValue> {
-        self.inner.core.try_set_autocommit(on).map_err(to_js)?;
-        self.inner.autocommit.set(on);
-        Ok(())
+        self.inner.core.try_set_autocommit(on).map_err(to_js)
     }
 }
 

@@ -90,6 +90,8 @@ struct Shared<B> {
     streaming: Cell<Option<u64>>,
     /// Results read on behalf of cursors that lost the wire.
     stash: RefCell<HashMap<u64, Stashed>>,
+    /// The backend's setting, readable while an operation holds the backend.
+    autocommit: Cell<bool>,
 }
 
 pub struct Connection<B> {
@@ -100,6 +102,7 @@ impl<B: Backend> Connection<B> {
     pub fn new(backend: B) -> Connection<B> {
         Connection {
             shared: Rc::new(Shared {
+                autocommit: Cell::new(backend.autocommit()),
                 backend: Mutex::new(backend),
                 closed: Cell::new(false),
                 next_cursor: Cell::new(1),
@@ -148,7 +151,13 @@ impl<B: Backend> Connection<B> {
         let mut backend = self.shared.backend.try_lock().ok_or_else(|| {
             Error::interface("cannot change autocommit while an operation is running")
         })?;
-        backend.set_autocommit(on)
+        backend.set_autocommit(on)?;
+        self.shared.autocommit.set(on);
+        Ok(())
+    }
+
+    pub fn autocommit(&self) -> bool {
+        self.shared.autocommit.get()
     }
 
     /// An operation holds the backend right now.
@@ -344,14 +353,12 @@ impl<B: Backend> Cursor<B> {
         }
         if self.shared.streaming.get() == Some(self.id) && !self.shared.closed.get() {
             let mut backend = self.shared.backend.lock().await;
-            if self.shared.streaming.get() == Some(self.id) {
-                self.shared.streaming.set(None);
-                let _ = backend.discard().await; // a broken connection reports itself on next use
-            }
+            let _ = self.reset(&mut backend).await; // a broken connection reports itself on next use
         }
         self.shared.stash.borrow_mut().remove(&self.id);
-        let mut st = self.state.borrow_mut();
-        *st = CursorState::new();
-        st.closed = true;
+        *self.state.borrow_mut() = CursorState {
+            closed: true,
+            ..CursorState::new()
+        };
     }
 }

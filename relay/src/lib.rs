@@ -159,28 +159,18 @@ async fn connect(
 }
 
 async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: SocketAddr) {
-    let tcp =
+    let connected =
         match tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(&target.addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                return close_with(
-                    &mut socket,
-                    CLOSE_INTERNAL_ERROR,
-                    &format!("could not connect to target {}: {e}", target.name),
-                    peer,
-                )
-                .await
-            }
-            Err(_) => {
-                return close_with(
-                    &mut socket,
-                    CLOSE_INTERNAL_ERROR,
-                    &format!("could not connect to target {}: timed out", target.name),
-                    peer,
-                )
-                .await
-            }
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err("timed out".to_string()),
         };
+    let tcp = match connected {
+        Ok(s) => s,
+        Err(why) => {
+            let reason = format!("could not connect to target {}: {why}", target.name);
+            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &reason, peer).await;
+        }
+    };
     let _ = tcp.set_nodelay(true);
     eprintln!("relay: {peer} -> {} opened", target.name);
     let (mut tcp_rx, mut tcp_tx) = tcp.into_split();

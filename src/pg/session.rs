@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use bytes::BytesMut;
+use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::{md5_hash, sasl};
 use postgres_protocol::message::backend::{DataRowBody, ErrorFields, Message, RowDescriptionBody};
 use postgres_protocol::message::frontend;
@@ -116,7 +117,7 @@ impl<T: Transport> PgSession<T> {
                 Message::AuthenticationSasl(body) => {
                     let mut mechanisms = body.mechanisms();
                     let mut offered = false;
-                    while let Some(m) = fallible_iterator::FallibleIterator::next(&mut mechanisms).map_err(Error::malformed)? {
+                    while let Some(m) = mechanisms.next().map_err(Error::malformed)? {
                         offered |= m == sasl::SCRAM_SHA_256;
                     }
                     if !offered {
@@ -186,11 +187,10 @@ impl<T: Transport> PgSession<T> {
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Err(e) = self.io.send(bytes).await {
-            self.broken = Some(e.clone());
-            return Err(e);
+        match self.io.send(bytes).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.fail(e)),
         }
-        Ok(())
     }
 
     /// The next message that matters, reading more bytes as needed. Notices and parameter
@@ -240,7 +240,7 @@ impl<T: Transport> PgSession<T> {
     fn server_error(&mut self, mut fields: ErrorFields<'_>, scanned: Option<&Scanned>) -> Error {
         let mut e = Error::new(ErrorKind::Database, String::new());
         let mut fatal = false;
-        while let Ok(Some(f)) = fallible_iterator::FallibleIterator::next(&mut fields) {
+        while let Ok(Some(f)) = fields.next() {
             let v = String::from_utf8_lossy(f.value_bytes()).into_owned();
             match f.type_() {
                 b'V' => {
@@ -285,24 +285,37 @@ impl<T: Transport> PgSession<T> {
     /// up to ReadyForQuery so the session is in step again. Returns `err`.
     async fn resync(&mut self, err: Error, sync_sent: bool) -> Error {
         self.open = None;
-        if self.broken.is_some() {
-            return err;
+        if self.broken.is_none() {
+            let _ = self.sync_up(sync_sent).await; // a failure here breaks the session by itself
         }
+        err
+    }
+
+    /// Sync unless one is on its way, then the replies up to ReadyForQuery: the session is in
+    /// step again. Returns the first server error met on the way (an error at Sync is a failed
+    /// implicit commit, e.g. a deferred constraint).
+    async fn sync_up(&mut self, sync_sent: bool) -> Result<Option<Error>> {
+        self.open = None;
         if !sync_sent {
             let mut out = BytesMut::new();
             frontend::sync(&mut out);
-            if self.send(&out).await.is_err() {
-                return err;
-            }
+            self.send(&out).await?;
         }
+        let mut first = None;
         loop {
-            match self.next().await {
-                Ok(Message::ReadyForQuery(b)) => {
+            match self.next().await? {
+                Message::ReadyForQuery(b) => {
                     self.tx_status = b.status();
-                    return err;
+                    return Ok(first);
                 }
-                Ok(_) => {}
-                Err(_) => return err,
+                Message::ErrorResponse(body) => {
+                    let e = self.server_error(body.fields(), None);
+                    if self.broken.is_some() {
+                        return Err(e); // FATAL: the server closes now
+                    }
+                    first.get_or_insert(e);
+                }
+                _ => {}
             }
         }
     }
@@ -341,14 +354,13 @@ impl<T: Transport> PgSession<T> {
     }
 
     fn write_bind(values: &[Value], out: &mut BytesMut) -> Result<()> {
-        let encoded: Vec<(i16, u32, Option<Vec<u8>>)> =
-            values.iter().map(types::encode_param).collect();
+        let encoded: Vec<_> = values.iter().map(types::encode_param).collect();
         frontend::bind(
             "",
             "",
             encoded.iter().map(|p| p.0),
             encoded.iter(),
-            |p, buf| match &p.2 {
+            |p, buf| match &p.1 {
                 Some(bytes) => {
                     buf.extend_from_slice(bytes);
                     Ok(IsNull::No)
@@ -364,16 +376,16 @@ impl<T: Transport> PgSession<T> {
         })
     }
 
-    /// Parameter types for Parse: bytea where any row passes bytes, else 0 (the server infers).
+    /// Parameter types for Parse, one per position: the first type a row declares there (bytea
+    /// where a row passes bytes), else 0, and the server infers it.
     fn param_oids(rows: &[Vec<Value>]) -> Vec<u32> {
         let n = rows.first().map_or(0, Vec::len);
         (0..n)
             .map(|i| {
-                if rows.iter().any(|r| matches!(r[i], Value::Bytes(_))) {
-                    types::BYTEA
-                } else {
-                    0
-                }
+                rows.iter()
+                    .map(|r| types::param_oid(&r[i]))
+                    .find(|&oid| oid != 0)
+                    .unwrap_or(0)
             })
             .collect()
     }
@@ -391,9 +403,7 @@ impl<T: Transport> PgSession<T> {
         let mut columns = Vec::new();
         let mut types_ = Vec::new();
         let mut fields = body.fields();
-        while let Some(f) =
-            fallible_iterator::FallibleIterator::next(&mut fields).map_err(Error::malformed)?
-        {
+        while let Some(f) = fields.next().map_err(Error::malformed)? {
             let [display_size, internal_size, precision, scale] =
                 types::column_sizes(f.type_oid(), f.type_size(), f.type_modifier());
             columns.push(Column {
@@ -421,9 +431,7 @@ impl<T: Transport> PgSession<T> {
         let mut ranges = body.ranges();
         let buf = body.buffer();
         let mut i = 0;
-        while let Some(range) =
-            fallible_iterator::FallibleIterator::next(&mut ranges).map_err(Error::malformed)?
-        {
+        while let Some(range) = ranges.next().map_err(Error::malformed)? {
             let &(oid, format) = shape
                 .types
                 .get(i)
@@ -531,27 +539,11 @@ impl<T: Transport> PgSession<T> {
         Ok(out)
     }
 
-    /// Ends the flight: Sync if not yet sent, then ReadyForQuery.
+    /// Ends the flight of a completed result.
     async fn finish(&mut self, sync_sent: bool) -> Result<()> {
-        self.open = None;
-        if !sync_sent {
-            let mut out = BytesMut::new();
-            frontend::sync(&mut out);
-            self.send(&out).await?;
-        }
-        loop {
-            match self.next().await? {
-                Message::ReadyForQuery(b) => {
-                    self.tx_status = b.status();
-                    return Ok(());
-                }
-                Message::ErrorResponse(body) => {
-                    // An error at Sync: the implicit transaction's commit failed (deferred constraint).
-                    let e = self.server_error(body.fields(), None);
-                    return Err(self.resync(e, true).await);
-                }
-                _ => {}
-            }
+        match self.sync_up(sync_sent).await? {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
@@ -827,12 +819,8 @@ impl<T: Transport> Backend for PgSession<T> {
         if self.open.is_none() {
             return Ok(());
         }
-        // A server error in rows nobody will read is not the next statement's failure; the
-        // session is in step again either way.
-        match self.finish(false).await {
-            Err(e) if self.broken.is_some() => Err(e),
-            _ => Ok(()),
-        }
+        // A server error in rows nobody will read is not the next statement's failure.
+        self.sync_up(false).await.map(drop)
     }
 
     async fn commit(&mut self) -> Result<()> {

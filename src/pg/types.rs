@@ -5,6 +5,8 @@
 //! settings the parsers rely on (DateStyle ISO, IntervalStyle iso_8601, bytea_output hex) are sent
 //! in the startup packet.
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use crate::value::{self, Interval, Value};
 
@@ -399,14 +401,22 @@ impl ArrayParser<'_> {
     }
 }
 
-/// A parameter as sent in Bind: `(format, type OID, bytes)`; `None` bytes is NULL.
-/// Everything goes as text with OID 0 so the server infers the type from context (a string can
-/// fill a date, a numeric or a jsonb column), except bytes, which go as binary bytea.
-pub fn encode_param(v: &Value) -> (i16, u32, Option<Vec<u8>>) {
+/// The type a parameter declares in Parse. Everything is 0 (the server infers the type from
+/// context: a string can fill a date, a numeric or a jsonb column) except bytes: bytea.
+pub fn param_oid(v: &Value) -> u32 {
     match v {
-        Value::Null => (0, 0, None),
-        Value::Bytes(b) => (1, BYTEA, Some(b.clone())),
-        _ => (0, 0, Some(encode_text(v).into_bytes())),
+        Value::Bytes(_) => BYTEA,
+        _ => 0,
+    }
+}
+
+/// A parameter as sent in Bind: `(format, bytes)`; `None` is NULL. Text, except bytes, which go
+/// as binary bytea.
+pub fn encode_param(v: &Value) -> (i16, Option<Cow<'_, [u8]>>) {
+    match v {
+        Value::Null => (0, None),
+        Value::Bytes(b) => (1, Some(Cow::Borrowed(b))),
+        _ => (0, Some(Cow::Owned(encode_text(v).into_bytes()))),
     }
 }
 
@@ -642,9 +652,11 @@ mod tests {
         }
         assert_eq!(
             encode_param(&Value::Bytes(vec![0])),
-            (1, BYTEA, Some(vec![0]))
+            (1, Some(Cow::Borrowed(&[0u8][..])))
         );
-        assert_eq!(encode_param(&Value::Null), (0, 0, None));
+        assert_eq!(encode_param(&Value::Null), (0, None));
+        assert_eq!(param_oid(&Value::Bytes(vec![])), BYTEA);
+        assert_eq!(param_oid(&Value::Text("x".into())), 0);
     }
 
     #[test]
