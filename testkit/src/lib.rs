@@ -1,5 +1,8 @@
 //! Test-only servers for webdbc (never shipped): a throwaway PostgreSQL, a proxy that cuts
-//! connections mid-stream, and a server that answers with garbage.
+//! connections mid-stream, a server that answers with garbage, and protocol test servers for the
+//! backends that cannot be installed here.
+
+pub mod cratedb;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

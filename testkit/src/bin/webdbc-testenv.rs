@@ -28,6 +28,7 @@ fn main() -> ExitCode {
     let pg = PgServer::start();
     let cut = start_cutting_proxy(pg.port, CUT_AFTER_BYTES);
     let garbage = start_garbage_server();
+    let crate_port = cratedb::start_crate_server();
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -68,6 +69,18 @@ fn main() -> ExitCode {
         ("WEBDBC_TEST_PG_GARBAGE", pg.url(SCRAM_USER, garbage)),
         ("WEBDBC_TEST_PG_DEAD", pg.url(SCRAM_USER, dead)),
         ("WEBDBC_TEST_PG_DENIED", pg.url(SCRAM_USER, denied)),
+        (
+            "WEBDBC_TEST_CRATE_HTTP",
+            format!("http://127.0.0.1:{crate_port}"),
+        ),
+        (
+            "WEBDBC_TEST_CRATE",
+            format!(
+                "crate://{}:{}@127.0.0.1:{crate_port}",
+                cratedb::CRATE_USER.0,
+                cratedb::CRATE_USER.1
+            ),
+        ),
     ];
     if let Some(dir) = &www {
         let demo = format!(

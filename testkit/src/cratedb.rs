@@ -1,0 +1,1208 @@
+//! A CrateDB HTTP endpoint over SQLite, written from shared/protocols/cratedb-http.md and proven by
+//! the official `crate` Python client (tests/python/cratedb_server.py). It shares no code with the
+//! webdbc client, so a misreading of the protocol cannot hide on both sides.
+//!
+//! - `GET /` node info, `POST /_sql[?types][&error_trace=true]` with `stmt`, `args`, `bulk_args`;
+//!   gzip request bodies; CORS as a node with `http.cors.enabled: true` and `allow-origin: *`.
+//! - Sessions per TCP connection (schema from the first request's `Default-Schema`, as CrateDB).
+//! - Users: `crate` without a password (trust, the default user) and [`CRATE_USER`] by Basic auth.
+//!   A bad password is a 401 in text/plain with `WWW-Authenticate` and `Connection: close`.
+//! - Schemas are SQLite databases attached in search order, `sys.summits` is seeded, CREATE TABLE
+//!   is translated (CrateDB types kept in a catalog that gives `col_types` and value encodings).
+//! - No transactions: BEGIN/COMMIT/ROLLBACK are accepted no-ops; REFRESH and KILL are no-ops.
+//! - Faults, by SQL: `sleep(ms)` stalls, `fail_at(n, i)` fails once i reaches n (CrateDB then
+//!   sends only the error), a comment `/* fault:malformed */` answers 200 with cut JSON and
+//!   `/* fault:drop */` drops the connection mid-body.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use axum::Router;
+use base64::Engine as _;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+use serde_json::{json, Value as Json};
+
+/// The password user; `crate` needs no password.
+pub const CRATE_USER: (&str, &str) = ("webdbc", "webdbc-secret");
+pub const CRATE_VERSION: &str = "5.10.3";
+const MAX_SCHEMAS: usize = 9; // SQLite attaches at most 10 databases
+
+/// Starts the server on a free loopback port; it serves until the process exits.
+pub fn start_crate_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let engine = Arc::new(Mutex::new(Engine::new(port)));
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = Router::new().fallback(handle).with_state(engine);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    port
+}
+
+type Shared = Arc<Mutex<Engine>>;
+
+async fn handle(
+    State(engine): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut resp = if method == Method::OPTIONS {
+        Response::new(Body::empty())
+    } else {
+        match tokio::task::spawn_blocking(move || {
+            route(&engine, peer, &method, &uri, &headers, &body)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "panic"),
+        }
+    };
+    // As a node configured with http.cors.enabled and allow-origin "*".
+    let h = resp.headers_mut();
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("OPTIONS, HEAD, GET, POST, PUT, DELETE"),
+    );
+    h.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static(
+            "X-Requested-With, Content-Type, Content-Length, Authorization, Default-Schema",
+        ),
+    );
+    h.insert(
+        "access-control-max-age",
+        HeaderValue::from_static("1728000"),
+    );
+    resp
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    r
+}
+
+fn json_reply(status: StatusCode, v: &Json) -> Response {
+    reply(status, "application/json", v.to_string())
+}
+
+fn route(
+    engine: &Shared,
+    peer: SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let user = match authenticate(headers) {
+        Ok(u) => u,
+        Err(msg) => {
+            let mut r = reply(StatusCode::UNAUTHORIZED, "text/plain", msg);
+            r.headers_mut().insert(
+                "www-authenticate",
+                HeaderValue::from_static("Basic realm=\"CrateDB Authenticator\""),
+            );
+            r.headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return r;
+        }
+    };
+    match (method.as_str(), uri.path()) {
+        ("GET", "/") => json_reply(
+            StatusCode::OK,
+            &json!({"ok": true, "status": 200, "name": "webdbc-test-node",
+                    "cluster_name": "webdbc", "version": {"number": CRATE_VERSION}}),
+        ),
+        ("POST", p) if p.starts_with("/_sql") => {
+            let query = uri.query().unwrap_or("");
+            let flag = |name: &str| {
+                query.split('&').any(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, "true"));
+                    k == name && v != "false"
+                })
+            };
+            let schema = headers
+                .get("default-schema")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("doc")
+                .to_string();
+            let body = match headers.get("content-encoding").map(|v| v.as_bytes()) {
+                Some(b"gzip") => {
+                    let mut out = Vec::new();
+                    use std::io::Read;
+                    if flate2::read::GzDecoder::new(body)
+                        .read_to_end(&mut out)
+                        .is_err()
+                    {
+                        return error_reply(
+                            &Failure::new(4000, "SQLParseException[bad gzip body]"),
+                            false,
+                        );
+                    }
+                    out
+                }
+                _ => body.to_vec(),
+            };
+            let mut engine = engine.lock().unwrap_or_else(|e| e.into_inner());
+            let session = engine.session(peer, &user, &schema);
+            sql_endpoint(
+                &mut engine,
+                &session,
+                &body,
+                flag("types"),
+                flag("error_trace"),
+            )
+        }
+        _ => json_reply(
+            StatusCode::NOT_FOUND,
+            &json!({"error": {"message": "no handler found for uri", "code": 4040}}),
+        ),
+    }
+}
+
+/// The user a request runs as: Basic credentials, or the trusted default user `crate`.
+fn authenticate(headers: &HeaderMap) -> Result<String, String> {
+    let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return Ok("crate".into());
+    };
+    let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err("Unsupported authentication scheme".into());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or("Invalid basic authentication header")?;
+    let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
+    match user {
+        "crate" if password.is_empty() => Ok(user.into()),
+        u if u == CRATE_USER.0 && password == CRATE_USER.1 => Ok(user.into()),
+        _ => Err(format!(
+            "password authentication failed for user \"{user}\""
+        )),
+    }
+}
+
+#[derive(Debug)]
+struct Failure {
+    code: u32,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u32, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        let family = if self.code >= 10_000 {
+            self.code / 100
+        } else {
+            self.code / 10
+        };
+        StatusCode::from_u16(family as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// SQLite's error as CrateDB would word and number it.
+    fn from_sqlite(e: &rusqlite::Error) -> Failure {
+        let msg = match e {
+            rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+            other => other.to_string(),
+        };
+        if let Some(t) = msg.strip_prefix("no such table: ") {
+            let t = if t.contains('.') {
+                t.to_string()
+            } else {
+                format!("doc.{t}")
+            };
+            return Failure::new(4041, format!("RelationUnknown[Relation '{t}' unknown]"));
+        }
+        if let Some(c) = msg.strip_prefix("no such column: ") {
+            return Failure::new(4043, format!("ColumnUnknownException[Column {c} unknown]"));
+        }
+        if msg.starts_with("UNIQUE constraint failed") {
+            return Failure::new(
+                4091,
+                "DuplicateKeyException[A document with the same primary key exists already]",
+            );
+        }
+        if msg.starts_with("NOT NULL constraint failed") {
+            return Failure::new(4003, format!("ColumnValidationException[{msg}]"));
+        }
+        if msg.contains("syntax error")
+            || msg.contains("incomplete input")
+            || msg.contains("unrecognized token")
+        {
+            return Failure::new(4000, format!("SQLParseException[{msg}]"));
+        }
+        if let Some(t) = msg
+            .strip_prefix("table ")
+            .and_then(|m| m.strip_suffix(" already exists"))
+        {
+            return Failure::new(
+                4093,
+                format!("RelationAlreadyExists[Relation '{t}' already exists.]"),
+            );
+        }
+        if msg.starts_with("fail_at") {
+            return Failure::new(5001, format!("JobKilledException[{msg}]"));
+        }
+        Failure::new(5000, format!("SQLiteException[{msg}]"))
+    }
+}
+
+fn error_reply(f: &Failure, trace: bool) -> Response {
+    let mut body = json!({"error": {"message": f.message, "code": f.code}});
+    if trace {
+        body["error_trace"] = json!(format!("{}\n\tat webdbc.testkit.cratedb", f.message));
+    }
+    json_reply(f.status(), &body)
+}
+
+fn sql_endpoint(
+    engine: &mut Engine,
+    session: &Session,
+    body: &[u8],
+    types: bool,
+    trace: bool,
+) -> Response {
+    let started = Instant::now();
+    let req: Json = match serde_json::from_slice(body) {
+        Ok(Json::Object(m)) => Json::Object(m),
+        _ => {
+            return error_reply(
+                &Failure::new(4000, "SQLParseException[Missing request body]"),
+                trace,
+            )
+        }
+    };
+    for k in req.as_object().unwrap().keys() {
+        if !["stmt", "args", "bulk_args"].contains(&k.as_str()) {
+            return error_reply(
+                &Failure::new(
+                    4000,
+                    format!("SQLParseException[No parser for element [{k}]]"),
+                ),
+                trace,
+            );
+        }
+    }
+    let Some(stmt) = req["stmt"].as_str() else {
+        return error_reply(
+            &Failure::new(4000, "SQLParseException[Field [stmt] was not found]"),
+            trace,
+        );
+    };
+    let args = req
+        .get("args")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let bulk = req.get("bulk_args").and_then(Json::as_array).cloned();
+    if !args.is_empty() && bulk.as_ref().is_some_and(|b| !b.is_empty()) {
+        return error_reply(
+            &Failure::new(4000, "SQLParseException[request body contains args and bulk_args. It's forbidden to provide both]"),
+            trace,
+        );
+    }
+    if stmt.contains("/* fault:malformed */") {
+        return reply(
+            StatusCode::OK,
+            "application/json",
+            "{\"cols\":[\"x\"],\"rows\":[[1],[",
+        );
+    }
+    if stmt.contains("/* fault:drop */") {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::from_static(b"{\"cols\":[\"x\"],\"rows\":[[1],")),
+            Err(std::io::Error::other("dropped by fault switch")),
+        ];
+        return reply(
+            StatusCode::OK,
+            "application/json",
+            Body::from_stream(futures_util::stream::iter(chunks)),
+        );
+    }
+    let duration = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(bulk) = bulk {
+        let mut results = Vec::new();
+        let mut errors = 0;
+        for row in &bulk {
+            let row = row.as_array().cloned().unwrap_or_default();
+            match engine.run(session, stmt, &row) {
+                Ok(Outcome::Rows { .. }) => {
+                    return error_reply(
+                        &Failure::new(4000, "SQLParseException[Bulk operations for statements that return result sets is not supported]"),
+                        trace,
+                    )
+                }
+                Ok(Outcome::Count(n)) => results.push(json!({"rowcount": n})),
+                Err(f) => {
+                    errors += 1;
+                    if errors <= 10 {
+                        results.push(json!({"rowcount": -2, "error": {"code": f.code, "message": f.message}}));
+                    } else {
+                        results.push(json!({"rowcount": -2}));
+                    }
+                }
+            }
+        }
+        return json_reply(
+            StatusCode::OK,
+            &json!({"cols": [], "duration": duration(started), "results": results}),
+        );
+    }
+    match engine.run(session, stmt, &args) {
+        Err(f) => error_reply(&f, trace),
+        Ok(Outcome::Count(n)) => {
+            let mut body =
+                json!({"cols": [], "rows": [[]], "rowcount": n, "duration": duration(started)});
+            if types {
+                body["col_types"] = json!([]);
+            }
+            json_reply(StatusCode::OK, &body)
+        }
+        Ok(Outcome::Rows {
+            cols,
+            col_types,
+            rows,
+        }) => {
+            let n = rows.len();
+            let mut body =
+                json!({"cols": cols, "rows": rows, "rowcount": n, "duration": duration(started)});
+            if types {
+                body["col_types"] = Json::Array(col_types.iter().map(Ty::id).collect());
+            }
+            json_reply(StatusCode::OK, &body)
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Session {
+    schema: String,
+}
+
+enum Outcome {
+    Count(i64),
+    Rows {
+        cols: Vec<String>,
+        col_types: Vec<Ty>,
+        rows: Vec<Vec<Json>>,
+    },
+}
+
+/// CrateDB column types the server knows; anything else is kept as text.
+#[derive(Clone, Debug, PartialEq)]
+enum Ty {
+    Undefined,
+    Bool,
+    Text,
+    Ip,
+    Double,
+    Real,
+    Smallint,
+    Integer,
+    Bigint,
+    TimestampTz,
+    Timestamp,
+    Object,
+    GeoPoint,
+    GeoShape,
+    Numeric,
+    Date,
+    Json,
+    Uuid,
+    Interval,
+    FloatVector,
+    Array(Box<Ty>),
+}
+
+impl Ty {
+    fn id(&self) -> Json {
+        let n = match self {
+            Ty::Undefined => 0,
+            Ty::Bool => 3,
+            Ty::Text => 4,
+            Ty::Ip => 5,
+            Ty::Double => 6,
+            Ty::Real => 7,
+            Ty::Smallint => 8,
+            Ty::Integer => 9,
+            Ty::Bigint => 10,
+            Ty::TimestampTz => 11,
+            Ty::Object => 12,
+            Ty::GeoPoint => 13,
+            Ty::GeoShape => 14,
+            Ty::Timestamp => 15,
+            Ty::Interval => 17,
+            Ty::Numeric => 22,
+            Ty::Date => 24,
+            Ty::Json => 26,
+            Ty::FloatVector => 28,
+            Ty::Uuid => 29,
+            Ty::Array(inner) => return json!([100, inner.id()]),
+        };
+        json!(n)
+    }
+
+    /// Reads a CrateDB type as written in DDL (`bigint`, `timestamp with time zone`,
+    /// `array(text)`, `text[]`, `numeric(40, 10)`, `object(dynamic) as (...)`).
+    fn parse(s: &str) -> Option<Ty> {
+        let s = s.trim().to_ascii_lowercase();
+        if let Some(inner) = s.strip_suffix("[]") {
+            return Some(Ty::Array(Box::new(Ty::parse(inner)?)));
+        }
+        if let Some(inner) = s
+            .strip_prefix("array")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('('))
+        {
+            return Some(Ty::Array(Box::new(Ty::parse(inner.strip_suffix(')')?)?)));
+        }
+        let base = s.split(['(', ' ']).next().unwrap_or("");
+        Some(match base {
+            "boolean" | "bool" => Ty::Bool,
+            "text" | "string" | "varchar" | "character" | "char" | "bit" => Ty::Text,
+            "ip" => Ty::Ip,
+            "double" | "float8" => Ty::Double,
+            "real" | "float" | "float4" => Ty::Real,
+            "smallint" | "short" | "byte" | "int2" => Ty::Smallint,
+            "integer" | "int" | "int4" => Ty::Integer,
+            "bigint" | "long" | "int8" => Ty::Bigint,
+            "timestamptz" => Ty::TimestampTz,
+            "timestamp" if s.contains("without") => Ty::Timestamp,
+            "timestamp" => Ty::TimestampTz,
+            "object" => Ty::Object,
+            "geo_point" => Ty::GeoPoint,
+            "geo_shape" => Ty::GeoShape,
+            "numeric" | "decimal" => Ty::Numeric,
+            "date" => Ty::Date,
+            "json" => Ty::Json,
+            "uuid" => Ty::Uuid,
+            "interval" => Ty::Interval,
+            "float_vector" => Ty::FloatVector,
+            _ => return None,
+        })
+    }
+
+    /// SQLite storage: exact text for decimals and documents, no affinity for timestamps (epoch
+    /// ms or ISO text, normalised on the way out).
+    fn affinity(&self) -> &'static str {
+        match self {
+            Ty::Bool | Ty::Smallint | Ty::Integer | Ty::Bigint => "INTEGER",
+            Ty::Double | Ty::Real => "REAL",
+            Ty::TimestampTz | Ty::Timestamp | Ty::Date | Ty::Undefined => "BLOB",
+            _ => "TEXT",
+        }
+    }
+
+    /// A stored value as CrateDB encodes this type in JSON.
+    fn encode(&self, v: Json) -> Json {
+        match (self, v) {
+            (_, Json::Null) => Json::Null,
+            (Ty::Bool, Json::Number(n)) => Json::Bool(n.as_i64() != Some(0)),
+            (Ty::TimestampTz | Ty::Timestamp, Json::String(s)) => {
+                parse_timestamp_ms(&s).map_or(Json::String(s), |ms| json!(ms))
+            }
+            (Ty::Date, Json::String(s)) => parse_timestamp_ms(&s)
+                .map_or(Json::String(s), |ms| json!(ms - ms.rem_euclid(86_400_000))),
+            (Ty::TimestampTz | Ty::Timestamp | Ty::Date, Json::Number(n)) => {
+                json!(n.as_f64().unwrap_or(0.0) as i64)
+            }
+            (Ty::Numeric | Ty::Bigint | Ty::Integer | Ty::Smallint, Json::String(s)) => {
+                match serde_json::from_str::<Json>(&s) {
+                    Ok(n @ Json::Number(_)) => n,
+                    _ => Json::String(s),
+                }
+            }
+            (Ty::Object | Ty::GeoPoint | Ty::GeoShape | Ty::FloatVector, Json::String(s)) => {
+                serde_json::from_str(&s).unwrap_or(Json::String(s))
+            }
+            (Ty::Array(inner), Json::String(s)) => match serde_json::from_str::<Json>(&s) {
+                Ok(Json::Array(items)) => {
+                    Json::Array(items.into_iter().map(|x| inner.encode(x)).collect())
+                }
+                _ => Json::String(s),
+            },
+            (Ty::Text | Ty::Json | Ty::Uuid | Ty::Ip | Ty::Interval, Json::Number(n)) => {
+                Json::String(n.to_string())
+            }
+            (_, v) => v,
+        }
+    }
+}
+
+/// `YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z|±HH[:MM]]` as epoch milliseconds.
+fn parse_timestamp_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = match s.find(['T', ' ']) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    };
+    let mut d = date.splitn(3, '-');
+    let (y, m, dd): (i64, i64, i64) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let (clock, offset_ms) = match time.rfind(['Z', '+', '-']) {
+        Some(i) if time[i..].starts_with('Z') => (&time[..i], 0),
+        Some(i) => {
+            let (sign, off) = (if &time[i..i + 1] == "-" { -1 } else { 1 }, &time[i + 1..]);
+            let (h, mi) = off
+                .split_once(':')
+                .unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
+            let mi = if mi.is_empty() { "0" } else { mi };
+            (
+                &time[..i],
+                sign * (h.parse::<i64>().ok()? * 3_600_000 + mi.parse::<i64>().ok()? * 60_000),
+            )
+        }
+        None => (time, 0),
+    };
+    let mut ms = 0;
+    if !clock.is_empty() {
+        let mut parts = clock.splitn(3, ':');
+        let h: i64 = parts.next()?.parse().ok()?;
+        let mi: i64 = parts.next()?.parse().ok()?;
+        let sec: f64 = parts.next().unwrap_or("0").parse().ok()?;
+        ms = h * 3_600_000 + mi * 60_000 + (sec * 1000.0).round() as i64;
+    }
+    // Days from civil (H. Hinnant), written out here so the server shares nothing with the client.
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + dd - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    Some(days * 86_400_000 + ms - offset_ms)
+}
+
+struct Engine {
+    /// One SQLite connection per session schema, with that schema attached first, so that
+    /// unqualified names resolve in it; other schemas are attached when a statement names them.
+    conns: HashMap<String, rusqlite::Connection>,
+    /// Which schemas each connection has attached.
+    attached: HashMap<String, Vec<String>>,
+    schemas: Vec<String>,
+    /// (schema, table) → columns and their CrateDB types.
+    catalog: HashMap<(String, String), Vec<(String, Ty)>>,
+    sessions: HashMap<SocketAddr, Session>,
+    prefix: String,
+}
+
+impl Engine {
+    fn new(port: u16) -> Engine {
+        let mut e = Engine {
+            conns: HashMap::new(),
+            attached: HashMap::new(),
+            schemas: Vec::new(),
+            catalog: HashMap::new(),
+            sessions: HashMap::new(),
+            prefix: format!("webdbc_crate_{port}_{}", std::process::id()),
+        };
+        e.ensure_schema("doc").unwrap();
+        e.ensure_schema("sys").unwrap();
+        e.seed_summits();
+        e
+    }
+
+    /// The session of a TCP connection: created by its first request, then kept (a later
+    /// `Default-Schema` on the same connection is ignored, as CrateDB does).
+    fn session(&mut self, peer: SocketAddr, _user: &str, schema: &str) -> Session {
+        self.sessions
+            .entry(peer)
+            .or_insert_with(|| Session {
+                schema: schema.to_string(),
+            })
+            .clone()
+    }
+
+    fn uri(&self, schema: &str) -> String {
+        format!("file:{}_{schema}?mode=memory&cache=shared", self.prefix)
+    }
+
+    fn ensure_schema(&mut self, schema: &str) -> Result<(), Failure> {
+        if self.conns.contains_key(schema) {
+            return Ok(());
+        }
+        if self.schemas.len() >= MAX_SCHEMAS
+            || schema.is_empty()
+            || !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Failure::new(4002, format!("InvalidSchemaNameException[schema name \"{schema}\" is invalid or there are too many schemas]")));
+        }
+        let conn = rusqlite::Connection::open_in_memory().map_err(|e| Failure::from_sqlite(&e))?;
+        conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+            let ms: i64 = ctx.get(0)?;
+            std::thread::sleep(std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64));
+            Ok(true)
+        })
+        .unwrap();
+        conn.create_scalar_function("fail_at", 2, FunctionFlags::SQLITE_UTF8, |ctx| {
+            let (n, i): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
+            if i >= n {
+                return Err(rusqlite::Error::UserFunctionError(
+                    format!("fail_at: failed at row {i}").into(),
+                ));
+            }
+            Ok(i)
+        })
+        .unwrap();
+        self.conns.insert(schema.to_string(), conn);
+        self.attached.insert(schema.to_string(), Vec::new());
+        self.schemas.push(schema.to_string());
+        self.attach(schema, schema)
+    }
+
+    fn attach(&mut self, conn: &str, schema: &str) -> Result<(), Failure> {
+        if self.attached[conn].iter().any(|s| s == schema) {
+            return Ok(());
+        }
+        let sql = format!("ATTACH DATABASE '{}' AS \"{schema}\"", self.uri(schema));
+        self.conns[conn]
+            .execute(&sql, [])
+            .map_err(|e| Failure::from_sqlite(&e))?;
+        self.attached
+            .get_mut(conn)
+            .unwrap()
+            .push(schema.to_string());
+        Ok(())
+    }
+
+    /// Attaches every known schema the statement names as `schema.`.
+    fn attach_named(&mut self, conn: &str, stmt: &str) -> Result<(), Failure> {
+        let lower = stmt.to_ascii_lowercase();
+        for schema in self.schemas.clone() {
+            if lower.contains(&format!("{schema}.")) || lower.contains(&format!("\"{schema}\".")) {
+                self.attach(conn, &schema)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn seed_summits(&mut self) {
+        self.run(
+            &Session { schema: "sys".into() },
+            "CREATE TABLE sys.summits (mountain TEXT PRIMARY KEY, height INTEGER, prominence INTEGER, \
+             coordinates GEO_POINT, range TEXT, classification TEXT, region TEXT, country TEXT, first_ascent INTEGER)",
+            &[],
+        )
+        .ok()
+        .unwrap();
+        let famous = [
+            (
+                "Mont Blanc",
+                4808,
+                4695,
+                [6.86444, 45.8325],
+                "U-01",
+                "1.1",
+                "Mont Blanc massif",
+                "FR/IT",
+                Some(1786),
+            ),
+            (
+                "Monte Rosa",
+                4634,
+                2165,
+                [7.86694, 45.93694],
+                "I/B-09.III-A",
+                "2.1",
+                "Monte Rosa Alps",
+                "CH",
+                Some(1855),
+            ),
+            (
+                "Dom",
+                4545,
+                1046,
+                [7.85889, 46.09389],
+                "I/B-09.V-A",
+                "2.2",
+                "Mischabel",
+                "CH",
+                Some(1858),
+            ),
+            (
+                "Liskamm",
+                4527,
+                376,
+                [7.83556, 45.92222],
+                "I/B-09.III-A",
+                "2.1",
+                "Monte Rosa Alps",
+                "CH/IT",
+                Some(1861),
+            ),
+            (
+                "Weisshorn",
+                4506,
+                1235,
+                [7.71611, 46.10111],
+                "I/B-09.II-D",
+                "2.2",
+                "Weisshorn-Matterhorn",
+                "CH",
+                Some(1861),
+            ),
+        ];
+        let conn = &self.conns["sys"];
+        let mut insert = conn
+            .prepare("INSERT INTO sys.summits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .unwrap();
+        for (m, h, p, c, r, cl, reg, co, fa) in famous {
+            insert
+                .execute(rusqlite::params![
+                    m,
+                    h,
+                    p,
+                    json!(c).to_string(),
+                    r,
+                    cl,
+                    reg,
+                    co,
+                    fa
+                ])
+                .unwrap();
+        }
+        // Deterministic filler: about 1,600 summits as the real table has, some without a
+        // first ascent.
+        for i in 0..1600i64 {
+            let height = 4500 - (i * 17) % 2000;
+            let first = (i % 7 != 0).then_some(1800 + i % 200);
+            insert
+                .execute(rusqlite::params![
+                    format!("Summit {i:04}"),
+                    height,
+                    (i * 31) % 1500,
+                    json!([6.0 + (i % 100) as f64 / 10.0, 45.0 + (i % 30) as f64 / 10.0])
+                        .to_string(),
+                    format!("I/B-{:02}", i % 20),
+                    format!("{}.{}", 1 + i % 3, i % 4),
+                    format!("Region {}", i % 40),
+                    ["CH", "FR", "IT", "AT", "DE"][(i % 5) as usize],
+                    first
+                ])
+                .unwrap();
+        }
+    }
+
+    fn run(&mut self, session: &Session, stmt: &str, args: &[Json]) -> Result<Outcome, Failure> {
+        self.ensure_schema(&session.schema)?;
+        let words: Vec<String> = strip_comments(stmt)
+            .split_whitespace()
+            .take(4)
+            .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
+            .collect();
+        let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+        match w(0) {
+            "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "KILL" => return Ok(Outcome::Count(0)),
+            "START" if w(1) == "TRANSACTION" => return Ok(Outcome::Count(0)),
+            "REFRESH" | "OPTIMIZE" => return Ok(Outcome::Count(1)),
+            "SET" => return Ok(Outcome::Count(0)),
+            "CREATE" if w(1) == "TABLE" => return self.create_table(session, stmt),
+            "DROP" if w(1) == "TABLE" => return self.drop_table(session, stmt),
+            _ => {}
+        }
+        let sql = numbered_placeholders(stmt);
+        self.attach_named(&session.schema, &sql)?;
+        let conn = &self.conns[&session.schema];
+        let mut st = conn.prepare(&sql).map_err(|e| Failure::from_sqlite(&e))?;
+        let expected = st.parameter_count();
+        if args.len() < expected {
+            return Err(Failure::new(
+                4000,
+                format!("SQLParseException[The query contains a parameter placeholder ${} but there are only {} parameter values]", args.len() + 1, args.len()),
+            ));
+        }
+        for (i, a) in args.iter().take(expected).enumerate() {
+            st.raw_bind_parameter(i + 1, bind(a))
+                .map_err(|e| Failure::from_sqlite(&e))?;
+        }
+        if st.column_count() == 0 {
+            st.raw_execute().map_err(|e| Failure::from_sqlite(&e))?;
+            let n = if ["INSERT", "UPDATE", "DELETE", "REPLACE"].contains(&w(0)) {
+                conn.changes() as i64
+            } else {
+                1
+            };
+            return Ok(Outcome::Count(n));
+        }
+        let cols: Vec<String> = st.column_names().map(str::to_string).collect();
+        let known: Vec<Option<Ty>> = st
+            .columns_with_metadata()
+            .map(|c| {
+                let (db, table, col) = (c.database_name()?, c.table_name()?, c.origin_name()?);
+                let schema = if db == "main" { &session.schema } else { db };
+                self.catalog
+                    .get(&(schema.to_string(), table.to_string()))?
+                    .iter()
+                    .find(|(name, _)| name == col)
+                    .map(|(_, t)| t.clone())
+            })
+            .collect();
+        let mut raw: Vec<Vec<Json>> = Vec::new();
+        let mut rows = st.raw_query();
+        while let Some(row) = rows.next().map_err(|e| Failure::from_sqlite(&e))? {
+            let mut out = Vec::with_capacity(cols.len());
+            for i in 0..cols.len() {
+                out.push(
+                    match row.get_ref(i).map_err(|e| Failure::from_sqlite(&e))? {
+                        ValueRef::Null => Json::Null,
+                        ValueRef::Integer(n) => json!(n),
+                        ValueRef::Real(f) => json!(f),
+                        ValueRef::Text(t) => Json::String(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => {
+                            Json::String(base64::engine::general_purpose::STANDARD.encode(b))
+                        }
+                    },
+                );
+            }
+            raw.push(out);
+        }
+        // Computed columns: typed from their values, as CrateDB types literals.
+        let col_types: Vec<Ty> = known
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| t.unwrap_or_else(|| guess_type(raw.iter().map(|r| &r[i]))))
+            .collect();
+        let rows = raw
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .zip(&col_types)
+                    .map(|(v, t)| t.encode(v))
+                    .collect()
+            })
+            .collect();
+        Ok(Outcome::Rows {
+            cols,
+            col_types,
+            rows,
+        })
+    }
+
+    fn create_table(&mut self, session: &Session, stmt: &str) -> Result<Outcome, Failure> {
+        let syntax = |what: &str| Failure::new(4000, format!("SQLParseException[{what}]"));
+        let open = stmt
+            .find('(')
+            .ok_or_else(|| syntax("CREATE TABLE needs a column list"))?;
+        let close = matching_paren(stmt, open).ok_or_else(|| syntax("unbalanced parentheses"))?;
+        let head: Vec<&str> = stmt[..open].split_whitespace().collect();
+        let if_not_exists = head.len() >= 6 && head[2].eq_ignore_ascii_case("if");
+        let name = head
+            .last()
+            .ok_or_else(|| syntax("CREATE TABLE needs a name"))?;
+        let (schema, table) = match name.split_once('.') {
+            Some((s, t)) => (unquote(s), unquote(t)),
+            None => (session.schema.clone(), unquote(name)),
+        };
+        self.ensure_schema(&schema)?;
+        self.attach(&session.schema, &schema)?;
+        let mut columns = Vec::new();
+        let mut defs = Vec::new();
+        for part in split_top_level(&stmt[open + 1..close]) {
+            let part = part.trim();
+            let upper = part.to_ascii_uppercase();
+            if upper.starts_with("PRIMARY KEY") || upper.starts_with("CONSTRAINT") {
+                defs.push(part.to_string());
+                continue;
+            }
+            let (col, rest) = split_identifier(part);
+            // The type runs until the first constraint keyword outside parentheses.
+            let rest_upper = rest.to_ascii_uppercase();
+            let mut cut = rest.len();
+            for kw in [
+                " PRIMARY KEY",
+                " NOT NULL",
+                " NULL",
+                " DEFAULT ",
+                " INDEX ",
+                " STORAGE ",
+                " AS (",
+                " GENERATED ",
+            ] {
+                if let Some(i) = find_outside_parens(&rest_upper, kw) {
+                    cut = cut.min(i);
+                }
+            }
+            let ty_text = rest[..cut].trim();
+            let ty = Ty::parse(ty_text).ok_or_else(|| {
+                Failure::new(
+                    4044,
+                    format!("TypeUnknownException[Cannot find data type: {ty_text}]"),
+                )
+            })?;
+            let mut constraints = String::new();
+            if rest_upper.contains("PRIMARY KEY") {
+                constraints.push_str(" PRIMARY KEY");
+            }
+            if rest_upper.contains("NOT NULL") {
+                constraints.push_str(" NOT NULL");
+            }
+            if let Some(i) = rest_upper.find(" DEFAULT ") {
+                let default = rest[i + 9..].split_whitespace().next().unwrap_or("NULL");
+                constraints.push_str(&format!(" DEFAULT {default}"));
+            }
+            defs.push(format!("\"{col}\" {}{constraints}", ty.affinity()));
+            columns.push((col, ty));
+        }
+        let sql = format!(
+            "CREATE TABLE {}\"{schema}\".\"{table}\" ({})",
+            if if_not_exists { "IF NOT EXISTS " } else { "" },
+            defs.join(", ")
+        );
+        let key = (schema.clone(), table.clone());
+        if self.catalog.contains_key(&key) {
+            if if_not_exists {
+                return Ok(Outcome::Count(0));
+            }
+            return Err(Failure::new(
+                4093,
+                format!("RelationAlreadyExists[Relation '{schema}.{table}' already exists.]"),
+            ));
+        }
+        self.conns[&session.schema]
+            .execute(&sql, [])
+            .map_err(|e| Failure::from_sqlite(&e))?;
+        self.catalog.insert(key, columns);
+        Ok(Outcome::Count(1))
+    }
+
+    fn drop_table(&mut self, session: &Session, stmt: &str) -> Result<Outcome, Failure> {
+        let text = strip_comments(stmt);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let if_exists = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case("if"));
+        let name = words.last().map(|w| w.trim_end_matches(';')).unwrap_or("");
+        let (schema, table) = match name.split_once('.') {
+            Some((s, t)) => (unquote(s), unquote(t)),
+            None => (session.schema.clone(), unquote(name)),
+        };
+        if self
+            .catalog
+            .remove(&(schema.clone(), table.clone()))
+            .is_none()
+        {
+            if if_exists {
+                return Ok(Outcome::Count(0));
+            }
+            return Err(Failure::new(
+                4041,
+                format!("RelationUnknown[Relation '{schema}.{table}' unknown]"),
+            ));
+        }
+        self.attach(&session.schema, &schema)?;
+        self.conns[&session.schema]
+            .execute(&format!("DROP TABLE \"{schema}\".\"{table}\""), [])
+            .map_err(|e| Failure::from_sqlite(&e))?;
+        Ok(Outcome::Count(1))
+    }
+}
+
+fn guess_type<'a>(values: impl Iterator<Item = &'a Json>) -> Ty {
+    let mut ty = Ty::Undefined;
+    for v in values {
+        ty = match (v, &ty) {
+            (Json::Null, _) => continue,
+            (Json::Number(n), Ty::Undefined | Ty::Integer)
+                if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) =>
+            {
+                Ty::Integer
+            }
+            (Json::Number(n), Ty::Undefined | Ty::Integer | Ty::Bigint) if n.as_i64().is_some() => {
+                Ty::Bigint
+            }
+            (Json::Number(_), _) => Ty::Double,
+            (Json::String(_), _) => Ty::Text,
+            _ => Ty::Text,
+        };
+    }
+    ty
+}
+
+/// A JSON argument as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
+/// column's affinity converts them), documents as JSON text.
+fn bind(a: &Json) -> ToSqlOutput<'static> {
+    ToSqlOutput::Owned(match a {
+        Json::Null => Sql::Null,
+        Json::Bool(b) => Sql::Integer(*b as i64),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Text(n.to_string()),
+        },
+        Json::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
+    })
+}
+
+fn strip_comments(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(r) = trimmed.strip_prefix("--") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = trimmed.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else {
+            out.push_str(trimmed);
+            return out;
+        }
+    }
+}
+
+/// `$n` placeholders as SQLite's `?n`, outside quotes.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
+                out.push('?');
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn matching_paren(s: &str, open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (i, c) in s[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn split_top_level(s: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().unwrap().push(c);
+    }
+    parts.retain(|p| !p.trim().is_empty());
+    parts
+}
+
+fn find_outside_parens(s: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 && s[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A leading identifier (quoted or bare) and the rest.
+fn split_identifier(s: &str) -> (String, &str) {
+    if let Some(r) = s.strip_prefix('"') {
+        if let Some(end) = r.find('"') {
+            return (r[..end].to_string(), &r[end + 1..]);
+        }
+    }
+    let end = s.find(char::is_whitespace).unwrap_or(s.len());
+    (s[..end].to_ascii_lowercase(), &s[end..])
+}
+
+fn unquote(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(q) => q.to_string(),
+        None => s.to_ascii_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_timestamps() {
+        assert_eq!(parse_timestamp_ms("1970-01-01"), Some(0));
+        assert_eq!(
+            parse_timestamp_ms("2000-01-01T00:00:00Z"),
+            Some(946_684_800_000)
+        );
+        assert_eq!(
+            parse_timestamp_ms("2000-01-01T01:00:00.5+01:00"),
+            Some(946_684_800_500)
+        );
+        assert_eq!(parse_timestamp_ms("1969-12-31 23:59:59.999"), Some(-1));
+    }
+
+    #[test]
+    fn reads_crate_types() {
+        assert_eq!(Ty::parse("array(text)").unwrap().id(), json!([100, 4]));
+        assert_eq!(
+            Ty::parse("bigint[][]").unwrap().id(),
+            json!([100, [100, 10]])
+        );
+        assert_eq!(
+            Ty::parse("timestamp without time zone"),
+            Some(Ty::Timestamp)
+        );
+        assert_eq!(Ty::parse("numeric(40, 10)"), Some(Ty::Numeric));
+    }
+}
