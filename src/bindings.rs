@@ -11,13 +11,59 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::client::{self, Column, Params, Row};
+use crate::client::{self, Backend, Batch, Column, Outcome, Params, Row};
+use crate::cratedb::{CrateConfig, CrateSession};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fetch::{FetchAbort, FetchClient};
 use crate::pg::{PgConfig, PgSession};
 use crate::value::{self, Value};
 use crate::ws::WsTransport;
 
-type Backend = PgSession<WsTransport>;
+/// The backends a connection can have; the core sees one type.
+enum AnyBackend {
+    Pg(PgSession<WsTransport>),
+    Crate(CrateSession<FetchClient>),
+}
+
+/// Calls the same method on whichever backend this is.
+macro_rules! each {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            AnyBackend::Pg($b) => $e,
+            AnyBackend::Crate($b) => $e,
+        }
+    };
+}
+
+impl Backend for AnyBackend {
+    async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome> {
+        each!(self, b => b.execute(sql, params).await)
+    }
+    async fn execute_many(&mut self, sql: &str, param_sets: Vec<Params>) -> Result<i64> {
+        each!(self, b => b.execute_many(sql, param_sets).await)
+    }
+    async fn fetch(&mut self) -> Result<Batch> {
+        each!(self, b => b.fetch().await)
+    }
+    async fn discard(&mut self) -> Result<()> {
+        each!(self, b => b.discard().await)
+    }
+    async fn commit(&mut self) -> Result<()> {
+        each!(self, b => b.commit().await)
+    }
+    async fn rollback(&mut self) -> Result<()> {
+        each!(self, b => b.rollback().await)
+    }
+    fn autocommit(&self) -> bool {
+        each!(self, b => b.autocommit())
+    }
+    fn set_autocommit(&mut self, on: bool) -> Result<()> {
+        each!(self, b => b.set_autocommit(on))
+    }
+    async fn close(&mut self) {
+        each!(self, b => b.close().await)
+    }
+}
 
 #[wasm_bindgen(module = "/src/js/webdbc.js")]
 extern "C" {
@@ -221,7 +267,7 @@ fn relay_url(relay: &str, host: &str, port: u16) -> String {
 }
 
 /// Resolves with `fut`'s output, or fails with OperationalError after `ms`.
-async fn with_timeout<T>(
+pub(crate) async fn with_timeout<T>(
     ms: u64,
     what: &str,
     fut: impl std::future::Future<Output = Result<T>>,
@@ -252,24 +298,21 @@ pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
 async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
     match scheme.as_str() {
-        "postgres" | "postgresql" => {}
-        "databend" | "crate" | "questdb" | "databricks" | "ignite" => {
-            return Err(Error::not_supported(format!(
-                "{scheme}:// is not supported by this version of webdbc yet"
-            )))
-        }
-        _ if !url.contains("://") => {
-            return Err(Error::interface(
-                "malformed connection URL: expected scheme://host",
-            ))
-        }
-        _ => {
-            return Err(Error::interface(format!(
-                "unsupported URL scheme {scheme:?}"
-            )))
-        }
+        "postgres" | "postgresql" => open_pg(url, Options::parse(options)?).await,
+        "crate" | "http" | "https" => open_crate(url, Options::parse(options)?).await,
+        "databend" | "questdb" | "databricks" | "ignite" => Err(Error::not_supported(format!(
+            "{scheme}:// is not supported by this version of webdbc yet"
+        ))),
+        _ if !url.contains("://") => Err(Error::interface(
+            "malformed connection URL: expected scheme://host",
+        )),
+        _ => Err(Error::interface(format!(
+            "unsupported URL scheme {scheme:?}"
+        ))),
     }
-    let opts = Options::parse(options)?;
+}
+
+async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = PgConfig::from_url(url)?;
     if let Some(a) = opts.autocommit {
         cfg.autocommit = a;
@@ -299,37 +342,85 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     })
     .await?;
     let cancel_request = session.cancel_request();
-    Ok(Connection {
-        inner: Rc::new(ConnInner {
-            core: client::Connection::new(session),
+    Ok(Connection::new(
+        AnyBackend::Pg(session),
+        Stopper::Pg {
             relay,
             websocket,
             cancel_request,
             socket,
-            convert: opts.convert,
-        }),
-    })
+        },
+        opts.convert,
+    ))
+}
+
+async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
+    let mut cfg = CrateConfig::from_url(url)?;
+    if opts.autocommit == Some(false) {
+        return Err(Error::not_supported(
+            "CrateDB has no transactions: autocommit is always on (leave the autocommit option out)",
+        ));
+    }
+    if let Some(n) = opts.fetch_size {
+        cfg.fetch_size = n;
+    }
+    let advice =
+        "In a browser this is also how a CORS refusal looks: the node must allow this page's \
+                  origin (http.cors.enabled: true, http.cors.allow-origin, and Authorization and \
+                  Default-Schema in http.cors.allow-headers)."
+            .to_string();
+    let http = FetchClient::new(opts.statement_timeout_ms, advice);
+    let abort = http.abort_handle();
+    let timeout = opts
+        .connect_timeout_ms
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
+    let session = with_timeout(timeout, "connecting", CrateSession::connect(http, cfg)).await?;
+    Ok(Connection::new(
+        AnyBackend::Crate(session),
+        Stopper::Http(abort),
+        opts.convert,
+    ))
+}
+
+/// How a running operation is stopped from outside it.
+enum Stopper {
+    /// A CancelRequest over a second relay connection; closing the socket ends everything.
+    Pg {
+        relay: String,
+        websocket: Option<Function>,
+        cancel_request: Option<Vec<u8>>,
+        socket: web_sys::WebSocket,
+    },
+    /// Aborting the request in flight.
+    Http(FetchAbort),
 }
 
 struct ConnInner {
-    core: client::Connection<Backend>,
-    relay: String,
-    websocket: Option<Function>,
-    cancel_request: Option<Vec<u8>>,
-    /// The session's socket: closing it ends a running operation at once.
-    socket: web_sys::WebSocket,
+    core: client::Connection<AnyBackend>,
+    stopper: Stopper,
     convert: Convert,
 }
 
 impl ConnInner {
-    /// Asks the server to cancel the running statement, over a second relay connection.
+    /// Asks the server to cancel the running statement.
     async fn cancel(&self) -> Result<()> {
         use crate::transport::Transport;
-        let bytes = self
-            .cancel_request
+        let (relay, websocket, cancel_request) = match &self.stopper {
+            Stopper::Http(abort) => {
+                abort.cancel();
+                return Ok(());
+            }
+            Stopper::Pg {
+                relay,
+                websocket,
+                cancel_request,
+                ..
+            } => (relay, websocket, cancel_request),
+        };
+        let bytes = cancel_request
             .as_ref()
             .ok_or_else(|| Error::not_supported("the server gave no cancel key"))?;
-        let mut ws = WsTransport::open(&self.relay, self.websocket.as_ref()).await?;
+        let mut ws = WsTransport::open(relay, websocket.as_ref()).await?;
         ws.send(bytes).await?;
         // The server closes the connection once it has read the request.
         let _ = with_timeout(5_000, "cancel", async { ws.recv().await.map(|_| ()) }).await;
@@ -350,6 +441,18 @@ fn promise_unit(fut: impl std::future::Future<Output = Result<()>> + 'static) ->
 #[wasm_bindgen]
 pub struct Connection {
     inner: Rc<ConnInner>,
+}
+
+impl Connection {
+    fn new(backend: AnyBackend, stopper: Stopper, convert: Convert) -> Connection {
+        Connection {
+            inner: Rc::new(ConnInner {
+                core: client::Connection::new(backend),
+                stopper,
+                convert,
+            }),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -393,7 +496,12 @@ impl Connection {
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         if inner.core.is_busy() {
-            let _ = inner.socket.close();
+            match &inner.stopper {
+                Stopper::Pg { socket, .. } => {
+                    let _ = socket.close();
+                }
+                Stopper::Http(abort) => abort.close(),
+            }
         }
         promise_unit(async move {
             inner.core.close().await;
@@ -419,7 +527,7 @@ impl Connection {
 }
 
 struct CursorInner {
-    core: client::Cursor<Backend>,
+    core: client::Cursor<AnyBackend>,
     conn: Rc<ConnInner>,
     arraysize: Cell<u32>,
 }
@@ -639,10 +747,7 @@ impl CursorInner {
     fn append_rows(&self, out: &Array, rows: Vec<Row>) -> Result<()> {
         let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
         let convert = self.conn.convert;
-        let int64: Vec<bool> = cols
-            .iter()
-            .map(|c| c.type_code.starts_with("int8"))
-            .collect();
+        let int64: Vec<bool> = cols.iter().map(|c| c.int64).collect();
         let names: Vec<JsValue> = cols
             .iter()
             .map(|c| JsValue::from(c.name.as_str()))

@@ -21,6 +21,8 @@ pub struct Column {
     pub name: String,
     /// The backend's type name (`int8`, `numeric`, `text[]`).
     pub type_code: String,
+    /// Its integers are 64-bit (JavaScript gets them as the `int64` option says).
+    pub int64: bool,
     pub display_size: Option<i64>,
     pub internal_size: Option<i64>,
     pub precision: Option<i64>,

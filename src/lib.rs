@@ -6,8 +6,12 @@
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 pub mod client;
+pub mod cratedb;
 pub mod dsn;
 pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
+pub mod http;
 pub mod pg;
 pub mod sql;
 pub mod transport;

@@ -2,7 +2,9 @@
 //! statements, and notes whether a statement may return rows. Placeholders inside string literals,
 //! quoted identifiers, comments and dollar-quoted strings are left alone, and so are `::type` casts.
 
+use crate::client::Params;
 use crate::error::{Error, Result};
+use crate::value::Value;
 
 /// How the caller passes parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +35,41 @@ pub struct Scanned {
     replacements: Vec<(usize, usize, usize)>,
 }
 
+/// Scans `sql` for the placeholder style that `params` use.
+pub fn scan_for(sql: &str, params: &Params) -> Result<Scanned> {
+    let style = match params {
+        Params::Positional(_) => ParamStyle::Positional,
+        Params::Named(_) => ParamStyle::Named,
+    };
+    scan(sql, style)
+}
+
 impl Scanned {
+    /// The caller's parameters in `$1..$n` order, checked before anything is sent.
+    pub fn order(&self, params: Params) -> Result<Vec<Value>> {
+        match params {
+            Params::Positional(values) if values.len() == self.param_count => Ok(values),
+            Params::Positional(values) => Err(Error::programming(format!(
+                "the statement has {} parameter placeholder(s) but {} parameter(s) were given",
+                self.param_count,
+                values.len()
+            ))),
+            Params::Named(pairs) => self
+                .names
+                .iter()
+                .map(|name| {
+                    pairs
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                        .ok_or_else(|| {
+                            Error::programming(format!("no value given for parameter :{name}"))
+                        })
+                })
+                .collect(),
+        }
+    }
+
     /// Maps a 1-based character position in the rewritten SQL (as a server reports it) back to
     /// the caller's SQL.
     pub fn original_position(&self, pos: usize) -> usize {

@@ -45,6 +45,13 @@ scenarios! {
     killed_mid_result => "killedMidResult",
     cancel => "cancel",
     close_while_running => "closeWhileRunning",
+    crate_seed_flow => "crateSeedFlow",
+    crate_booklist => "crateBooklist",
+    crate_types => "crateTypes",
+    crate_streaming => "crateStreaming",
+    crate_errors => "crateErrors",
+    crate_connect_failures => "crateConnectFailures",
+    crate_cancel => "crateCancel",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -96,5 +103,8 @@ fn env() -> JsValue {
     var!("pgGarbage", "WEBDBC_TEST_PG_GARBAGE");
     var!("pgDead", "WEBDBC_TEST_PG_DEAD");
     var!("pgDenied", "WEBDBC_TEST_PG_DENIED");
+    var!("crate", "WEBDBC_TEST_CRATE");
+    var!("crateHttp", "WEBDBC_TEST_CRATE_HTTP");
+    var!("crateDead", "WEBDBC_TEST_CRATE_DEAD");
     env.into()
 }

@@ -20,7 +20,7 @@ use super::types;
 use super::PgConfig;
 use crate::client::{Backend, Batch, Column, Outcome, Params, Row};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sql::{self, ParamStyle, Scanned};
+use crate::sql::{self, Scanned};
 use crate::transport::Transport;
 use crate::value::Value;
 
@@ -320,39 +320,6 @@ impl<T: Transport> PgSession<T> {
         }
     }
 
-    fn scan(sql: &str, params: &Params) -> Result<Scanned> {
-        let style = match params {
-            Params::Positional(_) => ParamStyle::Positional,
-            Params::Named(_) => ParamStyle::Named,
-        };
-        sql::scan(sql, style)
-    }
-
-    /// Orders the caller's parameters as `$1..$n`, checking them before anything is sent.
-    fn order(scanned: &Scanned, params: Params) -> Result<Vec<Value>> {
-        match params {
-            Params::Positional(values) if values.len() == scanned.param_count => Ok(values),
-            Params::Positional(values) => Err(Error::programming(format!(
-                "the statement has {} parameter placeholder(s) but {} parameter(s) were given",
-                scanned.param_count,
-                values.len()
-            ))),
-            Params::Named(pairs) => scanned
-                .names
-                .iter()
-                .map(|name| {
-                    pairs
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                        .ok_or_else(|| {
-                            Error::programming(format!("no value given for parameter :{name}"))
-                        })
-                })
-                .collect(),
-        }
-    }
-
     fn write_bind(values: &[Value], out: &mut BytesMut) -> Result<()> {
         let encoded: Vec<_> = values.iter().map(types::encode_param).collect();
         frontend::bind(
@@ -406,9 +373,11 @@ impl<T: Transport> PgSession<T> {
         while let Some(f) = fields.next().map_err(Error::malformed)? {
             let [display_size, internal_size, precision, scale] =
                 types::column_sizes(f.type_oid(), f.type_size(), f.type_modifier());
+            let type_code = types::type_name(f.type_oid());
             columns.push(Column {
                 name: f.name().to_string(),
-                type_code: types::type_name(f.type_oid()),
+                int64: type_code.starts_with("int8"),
+                type_code,
                 display_size,
                 internal_size,
                 precision,
@@ -660,8 +629,8 @@ impl<T: Transport> Backend for PgSession<T> {
     async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome> {
         self.usable()?;
         self.discard().await?;
-        let scanned = Self::scan(sql, &params)?;
-        let values = Self::order(&scanned, params)?;
+        let scanned = sql::scan_for(sql, &params)?;
+        let values = scanned.order(params)?;
         if scanned.copy_stream && scanned.statement_count == 1 {
             return Err(copy_not_supported());
         }
@@ -742,7 +711,7 @@ impl<T: Transport> Backend for PgSession<T> {
         let Some(first) = param_sets.first() else {
             return Ok(0);
         };
-        let scanned = Self::scan(sql, first)?;
+        let scanned = sql::scan_for(sql, first)?;
         if scanned.copy_stream {
             return Err(copy_not_supported());
         }
@@ -751,7 +720,7 @@ impl<T: Transport> Backend for PgSession<T> {
         }
         let rows = param_sets
             .into_iter()
-            .map(|p| Self::order(&scanned, p))
+            .map(|p| scanned.order(p))
             .collect::<Result<Vec<_>>>()?;
         let mut out = BytesMut::new();
         let begin = self.begin_if_needed(&mut out)?;

@@ -345,15 +345,21 @@ fn sql_endpoint(
         );
     }
     if stmt.contains("/* fault:drop */") {
-        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-            Ok(Bytes::from_static(b"{\"cols\":[\"x\"],\"rows\":[[1],")),
-            Err(std::io::Error::other("dropped by fault switch")),
-        ];
-        return reply(
-            StatusCode::OK,
-            "application/json",
-            Body::from_stream(futures_util::stream::iter(chunks)),
-        );
+        // Headers and part of the rows, a pause so they reach the client, then the connection drops.
+        let body = futures_util::stream::unfold(0, |step| async move {
+            match step {
+                0 => Some((
+                    Ok(Bytes::from_static(b"{\"cols\":[\"x\"],\"rows\":[[1],")),
+                    1,
+                )),
+                1 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    Some((Err(std::io::Error::other("dropped by fault switch")), 2))
+                }
+                _ => None,
+            }
+        });
+        return reply(StatusCode::OK, "application/json", Body::from_stream(body));
     }
     let duration = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
     if let Some(bulk) = bulk {

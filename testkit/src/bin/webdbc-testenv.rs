@@ -70,6 +70,10 @@ fn main() -> ExitCode {
         ("WEBDBC_TEST_PG_DEAD", pg.url(SCRAM_USER, dead)),
         ("WEBDBC_TEST_PG_DENIED", pg.url(SCRAM_USER, denied)),
         (
+            "WEBDBC_TEST_CRATE_DEAD",
+            format!("crate://127.0.0.1:{dead}"),
+        ),
+        (
             "WEBDBC_TEST_CRATE_HTTP",
             format!("http://127.0.0.1:{crate_port}"),
         ),

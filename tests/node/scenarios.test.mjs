@@ -14,6 +14,9 @@ const env = {
   pgGarbage: process.env.WEBDBC_TEST_PG_GARBAGE,
   pgDead: process.env.WEBDBC_TEST_PG_DEAD,
   pgDenied: process.env.WEBDBC_TEST_PG_DENIED,
+  crate: process.env.WEBDBC_TEST_CRATE,
+  crateHttp: process.env.WEBDBC_TEST_CRATE_HTTP,
+  crateDead: process.env.WEBDBC_TEST_CRATE_DEAD,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
