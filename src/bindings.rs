@@ -364,12 +364,19 @@ async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
-    let advice =
-        "In a browser this is also how a CORS refusal looks: the node must allow this page's \
-                  origin (http.cors.enabled: true, http.cors.allow-origin, and Authorization and \
-                  Default-Schema in http.cors.allow-headers)."
-            .to_string();
-    let http = FetchClient::new(opts.statement_timeout_ms, advice);
+    let advice = match &opts.relay {
+        Some(relay) => {
+            cfg.via_relay(relay)?;
+            "Is webdbc-relay running, with this node as an --http-target?"
+        }
+        None => {
+            "In a browser this is also how a CORS refusal looks: allow this page's origin on the \
+             node (http.cors.enabled: true, http.cors.allow-origin, and Authorization and \
+             Default-Schema in http.cors.allow-headers), or go through webdbc-relay's HTTP \
+             forwarding: connect(url, { relay })."
+        }
+    };
+    let http = FetchClient::new(opts.statement_timeout_ms, advice.to_string());
     let abort = http.abort_handle();
     let timeout = opts
         .connect_timeout_ms

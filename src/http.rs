@@ -63,3 +63,49 @@ pub fn base_url(https: bool, host: &str, port: u16) -> String {
     };
     format!("{}://{host}:{port}", if https { "https" } else { "http" })
 }
+
+/// The base URL of webdbc-relay's HTTP forwarding to `address` (`host:port`), from the relay URL
+/// a connection is given (`wss://relay/v1/connect` serves both; `?target=NAME` picks a target by
+/// name instead of by address).
+pub fn relay_base(relay: &str, address: &str) -> Result<String> {
+    let bad = || Error::interface("option relay must be a ws://, wss://, http:// or https:// URL");
+    let (scheme, rest) = relay.split_once("://").ok_or_else(bad)?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => "http",
+        "wss" | "https" => "https",
+        _ => return Err(bad()),
+    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let target = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("target="))
+        .unwrap_or(address);
+    let rest = rest.trim_end_matches('/');
+    let prefix = ["/v1/connect", "/v1/http", "/v1"]
+        .iter()
+        .find_map(|tail| rest.strip_suffix(tail))
+        .unwrap_or(rest);
+    Ok(format!("{scheme}://{prefix}/v1/http/{target}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_forwarding_urls() {
+        assert_eq!(
+            relay_base("wss://relay.example/v1/connect", "db:4200").unwrap(),
+            "https://relay.example/v1/http/db:4200"
+        );
+        assert_eq!(
+            relay_base("ws://127.0.0.1:8080/v1/connect?target=pg", "db:4200").unwrap(),
+            "http://127.0.0.1:8080/v1/http/pg"
+        );
+        assert_eq!(
+            relay_base("https://r.example/base/v1/http/", "h:1").unwrap(),
+            "https://r.example/base/v1/http/h:1"
+        );
+        assert!(relay_base("relay.example", "h:1").is_err());
+    }
+}

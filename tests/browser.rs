@@ -52,6 +52,7 @@ scenarios! {
     crate_errors => "crateErrors",
     crate_connect_failures => "crateConnectFailures",
     crate_cancel => "crateCancel",
+    crate_through_relay => "crateThroughRelay",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -106,5 +107,6 @@ fn env() -> JsValue {
     var!("crate", "WEBDBC_TEST_CRATE");
     var!("crateHttp", "WEBDBC_TEST_CRATE_HTTP");
     var!("crateDead", "WEBDBC_TEST_CRATE_DEAD");
+    var!("crateNoCors", "WEBDBC_TEST_CRATE_NO_CORS");
     env.into()
 }

@@ -552,8 +552,33 @@ export async function crateCancel(api, env) {
   ok(/connection lost/.test(e.message), e.message);
 }
 
+// A node that sends no CORS headers (CrateDB's default), reached through the relay's HTTP forwarding.
+export async function crateThroughRelay(api, env) {
+  if (typeof document !== "undefined") {
+    const e = await rejects(() => api.connect(env.crateNoCors), api.OperationalError, "CORS block");
+    ok(/CORS/.test(e.message) && /relay/.test(e.message), e.message);
+  }
+  const conn = await api.connect(env.crateNoCors, { relay: env.relay });
+  const cur = conn.cursor();
+  await cur.execute("SELECT * FROM sys.summits");
+  eq((await cur.fetchone()).slice(0, 2), ["Mont Blanc", 4808], "seed flow through the relay");
+  await cur.execute("CREATE TABLE IF NOT EXISTS relayed (id INTEGER PRIMARY KEY, v TEXT)");
+  await cur.execute("DELETE FROM relayed");
+  await cur.executemany("INSERT INTO relayed (id, v) VALUES (?, ?)", [[1, "a"], [2, "b"]]);
+  eq(cur.rowcount, 2, "executemany through the relay");
+  const e = await rejects(() => cur.execute("SELECT * FROM nowhere"), api.ProgrammingError, "server error through the relay");
+  eq(e.code, "4041", "the server's code");
+  await conn.close();
+  const wrong = env.crateNoCors.replace("webdbc-secret", "not-the-password");
+  const denied = await rejects(() => api.connect(wrong, { relay: env.relay }), api.OperationalError, "401 through the relay");
+  ok(/authentication failed/.test(denied.message) && !denied.message.includes("not-the-password"), denied.message);
+  const refused = await rejects(() => api.connect(env.crate, { relay: env.relay }), api.OperationalError, "not an HTTP target");
+  ok(/relay refused HTTP target/.test(refused.message), refused.message);
+}
+
 export const all = {
   booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, serverErrors,
   connectFailures, killedMidResult, cancel, closeWhileRunning,
   crateSeedFlow, crateBooklist, crateTypes, crateStreaming, crateErrors, crateConnectFailures, crateCancel,
+  crateThroughRelay,
 };

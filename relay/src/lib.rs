@@ -5,6 +5,11 @@
 //! Anything else is refused before the upgrade. A plain GET (no upgrade) of the same URL answers
 //! with the same verdict, so a browser, which sees only "close 1006" for a refused upgrade, can
 //! ask why. Payloads and query strings are never logged: they carry credentials.
+//!
+//! `/v1/http/{target}/…` forwards HTTP to allow-listed HTTP targets, with CORS for allowed page
+//! origins (see [`http`]).
+
+pub mod http;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +20,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,6 +34,10 @@ pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
 pub struct Config {
     /// Named targets: name -> `host:port`.
     pub targets: Vec<(String, String)>,
+    /// Named HTTP targets for forwarding: name -> `host:port` (plain HTTP).
+    pub http_targets: Vec<(String, String)>,
+    /// Page origins allowed to use HTTP forwarding (`*`: any). Empty: no page may.
+    pub allowed_origins: Vec<String>,
     pub connect_timeout: Duration,
     /// Largest WebSocket message accepted from a client.
     pub max_message_size: usize,
@@ -40,6 +49,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             targets: Vec::new(),
+            http_targets: Vec::new(),
+            allowed_origins: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             max_message_size: 16 << 20,
             www: None,
@@ -48,17 +59,26 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Parses `name = host:port` lines; `#` starts a comment.
-    pub fn parse_targets(text: &str) -> Result<Vec<(String, String)>, String> {
-        let mut out = Vec::new();
+    /// Adds the lines of a config file: `name = host:port` (a socket target),
+    /// `name = http://host:port` (an HTTP target) or `allow-origin = ORIGIN`; `#` starts a comment.
+    pub fn add_lines(&mut self, text: &str) -> Result<(), String> {
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
                 continue;
             }
-            out.push(parse_target(line).map_err(|e| format!("line {}: {e}", n + 1))?);
+            let at = |e: String| format!("line {}: {e}", n + 1);
+            let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
+            if line.split('=').next().unwrap_or("").trim() == "allow-origin" {
+                self.allowed_origins.push(value.to_string());
+            } else if value.contains("://") {
+                self.http_targets
+                    .push(http::parse_http_target(line).map_err(at)?);
+            } else {
+                self.targets.push(parse_target(line).map_err(at)?);
+            }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -115,7 +135,7 @@ fn judge(cfg: &Config, query: &HashMap<String, String>) -> Verdict {
 }
 
 /// A plain-text answer that any page may read (it carries nothing secret).
-fn plain(status: StatusCode, body: String) -> Response {
+pub(crate) fn plain(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -250,6 +270,9 @@ pub fn router(cfg: Config) -> Router {
     let router = Router::new()
         .route("/v1/connect", get(connect))
         .route("/v1", get(connect))
+        .route("/v1/http/{target}", any(http::forward))
+        .route("/v1/http/{target}/", any(http::forward))
+        .route("/v1/http/{target}/{*path}", any(http::forward))
         .with_state(Arc::new(cfg));
     match www {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
@@ -272,21 +295,33 @@ mod tests {
 
     #[test]
     fn parses_target_lines() {
-        let t = Config::parse_targets(
-            "# comment\npg = 127.0.0.1:5432\n\nignite=db.internal:10800 # main\n",
+        let mut cfg = Config::default();
+        cfg.add_lines(
+            "# comment\npg = 127.0.0.1:5432\n\nignite=db.internal:10800 # main\n\
+             crate = http://127.0.0.1:4200\nallow-origin = https://app.example\n",
         )
         .unwrap();
         assert_eq!(
-            t,
+            cfg.http_targets,
+            vec![("crate".into(), "127.0.0.1:4200".into())]
+        );
+        assert_eq!(cfg.allowed_origins, vec!["https://app.example".to_string()]);
+        assert_eq!(
+            cfg.targets,
             vec![
                 ("pg".into(), "127.0.0.1:5432".into()),
                 ("ignite".into(), "db.internal:10800".into())
             ]
         );
-        assert!(Config::parse_targets("pg 127.0.0.1:5432").is_err());
-        assert!(Config::parse_targets("pg = 127.0.0.1").is_err());
-        assert!(Config::parse_targets("p g = h:1").is_err());
-        assert!(Config::parse_targets("pg = h:0").is_err());
+        for bad in [
+            "pg 127.0.0.1:5432",
+            "pg = 127.0.0.1",
+            "p g = h:1",
+            "pg = h:0",
+            "x = https://h:1",
+        ] {
+            assert!(Config::default().add_lines(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

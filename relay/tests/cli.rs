@@ -194,3 +194,113 @@ fn a_bad_config_file_stops_it_with_the_line_number() {
     assert!(err.contains("line 2"), "{err}");
     std::fs::remove_file(&config).unwrap();
 }
+
+/// Sends a raw HTTP/1.1 request and returns the whole response.
+fn raw(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp
+}
+
+#[test]
+fn http_forwarding_is_deny_by_default_passes_authorization_and_logs_no_secrets() {
+    // An upstream that echoes the request it got, as its body.
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up_port = upstream.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in upstream.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let seen = String::from_utf8_lossy(&buf[..n]).to_string();
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nAccess-Control-Allow-Origin: https://evil.example\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{seen}",
+                seen.len()
+            );
+        }
+    });
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (relay, port) = start_logging(
+        &[
+            "--http-target",
+            &format!("db=http://127.0.0.1:{up_port}"),
+            "--allow-origin",
+            "https://app.example",
+        ],
+        log.clone(),
+    );
+    let request = |path: &str, origin: Option<&str>| {
+        let origin = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+        raw(
+            port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\n{origin}Authorization: Bearer AUTH-SECRET-1\r\n\
+                 Content-Length: 20\r\nConnection: close\r\n\r\nBODY-SECRET-2-------"
+            ),
+        )
+    };
+    // By name and by exact address; the path and query go through, Authorization too.
+    for target in ["db".to_string(), format!("127.0.0.1:{up_port}")] {
+        let resp = request(
+            &format!("/v1/http/{target}/_sql?types=true&token=QUERY-SECRET-3"),
+            Some("https://app.example"),
+        );
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        assert!(
+            resp.contains("POST /_sql?types=true&token=QUERY-SECRET-3 HTTP/1.1"),
+            "{resp}"
+        );
+        assert!(
+            resp.contains("authorization: Bearer AUTH-SECRET-1"),
+            "{resp}"
+        );
+        assert!(
+            !resp.to_ascii_lowercase().contains("\r\norigin:"),
+            "Origin is not forwarded"
+        );
+        let lower = resp.to_ascii_lowercase();
+        assert!(
+            lower.contains("access-control-allow-origin: https://app.example"),
+            "{resp}"
+        );
+        assert!(
+            !lower.contains("evil.example"),
+            "the upstream's CORS headers are replaced"
+        );
+    }
+    // Scripts (no Origin) may use it; pages from other origins and other targets may not.
+    assert!(request("/v1/http/db/", None).starts_with("HTTP/1.1 200"));
+    let resp = request("/v1/http/db/_sql", Some("https://other.example"));
+    assert!(
+        resp.starts_with("HTTP/1.1 403") && resp.contains("relay refused origin"),
+        "{resp}"
+    );
+    let resp = request("/v1/http/127.0.0.1:1/_sql", Some("https://app.example"));
+    assert!(
+        resp.starts_with("HTTP/1.1 403") && resp.contains("relay refused HTTP target"),
+        "{resp}"
+    );
+    // A preflight is answered by the relay itself.
+    let resp = raw(
+        port,
+        "OPTIONS /v1/http/db/_sql HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\
+         Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization\r\nConnection: close\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 204"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase()
+            .contains("access-control-allow-headers: authorization"),
+        "{resp}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    drop(relay);
+    let log = log.lock().unwrap();
+    assert!(log.contains("http POST -> db 200"), "{log}");
+    for secret in ["AUTH-SECRET-1", "BODY-SECRET-2", "QUERY-SECRET-3"] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+}

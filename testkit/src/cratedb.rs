@@ -34,8 +34,9 @@ pub const CRATE_USER: (&str, &str) = ("webdbc", "webdbc-secret");
 pub const CRATE_VERSION: &str = "5.10.3";
 const MAX_SCHEMAS: usize = 9; // SQLite attaches at most 10 databases
 
-/// Starts the server on a free loopback port; it serves until the process exits.
-pub fn start_crate_server() -> u16 {
+/// Starts the server on a free loopback port; it serves until the process exits. Without
+/// `cors` it sends no CORS headers, as a CrateDB node by default.
+pub fn start_crate_server(cors: bool) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
@@ -48,7 +49,7 @@ pub fn start_crate_server() -> u16 {
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = Router::new().fallback(handle).with_state(engine);
+            let app = Router::new().fallback(handle).with_state((engine, cors));
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -63,7 +64,7 @@ pub fn start_crate_server() -> u16 {
 type Shared = Arc<Mutex<Engine>>;
 
 async fn handle(
-    State(engine): State<Shared>,
+    State((engine, cors)): State<(Shared, bool)>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     method: Method,
     uri: Uri,
@@ -82,6 +83,9 @@ async fn handle(
             Err(_) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", "panic"),
         }
     };
+    if !cors {
+        return resp;
+    }
     // As a node configured with http.cors.enabled and allow-origin "*".
     let h = resp.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));

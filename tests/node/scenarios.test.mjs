@@ -17,6 +17,7 @@ const env = {
   crate: process.env.WEBDBC_TEST_CRATE,
   crateHttp: process.env.WEBDBC_TEST_CRATE_HTTP,
   crateDead: process.env.WEBDBC_TEST_CRATE_DEAD,
+  crateNoCors: process.env.WEBDBC_TEST_CRATE_NO_CORS,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 

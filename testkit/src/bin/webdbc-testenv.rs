@@ -28,7 +28,8 @@ fn main() -> ExitCode {
     let pg = PgServer::start();
     let cut = start_cutting_proxy(pg.port, CUT_AFTER_BYTES);
     let garbage = start_garbage_server();
-    let crate_port = cratedb::start_crate_server();
+    let crate_port = cratedb::start_crate_server(true);
+    let crate_no_cors = cratedb::start_crate_server(false);
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
             ("garbage".into(), local(garbage)),
             ("dead".into(), local(dead)),
         ],
+        http_targets: vec![("crate".into(), local(crate_no_cors))],
+        // Test pages are served from random ports.
+        allowed_origins: vec!["*".into()],
         www: www.clone(),
         ..Config::default()
     };
@@ -72,6 +76,14 @@ fn main() -> ExitCode {
         (
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
+        ),
+        (
+            "WEBDBC_TEST_CRATE_NO_CORS",
+            format!(
+                "crate://{}:{}@127.0.0.1:{crate_no_cors}",
+                cratedb::CRATE_USER.0,
+                cratedb::CRATE_USER.1
+            ),
         ),
         (
             "WEBDBC_TEST_CRATE_HTTP",
