@@ -3,9 +3,11 @@
 export interface ConnectOptions {
   /** webdbc-relay URL, e.g. "wss://relay.example/v1/connect". `?address=host:port` from the
    * database URL is appended unless the URL already names `target=` or `address=`. Required for
-   * postgres:// URLs. */
+   * postgres:// URLs; for HTTP databases (crate://) optional: requests then go through the relay's
+   * HTTP forwarding (for servers that send no CORS headers). */
   relay?: string;
-  /** PEP 249 default: false (statements run in a transaction until commit()). */
+  /** PEP 249 default: false (statements run in a transaction until commit()). CrateDB has no
+   * transactions: always true there, and false is a NotSupportedError. */
   autocommit?: boolean;
   /** How int8 values arrive. Default "bigint" (exact). "number" raises DataError beyond 2^53. */
   int64?: "bigint" | "number" | "string";
@@ -21,7 +23,8 @@ export interface ConnectOptions {
   rowMode?: "array" | "object";
   /** Rows per round trip while streaming a result (default 5000): the memory bound. */
   fetchSize?: number;
-  /** Server-side statement timeout in milliseconds (PostgreSQL statement_timeout). */
+  /** Statement timeout in milliseconds: PostgreSQL's statement_timeout; for HTTP databases the
+   * request is aborted. */
   statementTimeout?: number;
   /** Milliseconds to wait for the relay and the login (default 30000). */
   connectTimeout?: number;
@@ -32,7 +35,8 @@ export interface ConnectOptions {
 }
 
 export interface ExecuteOptions {
-  /** Aborting cancels the running statement (a CancelRequest through the relay). */
+  /** Aborting cancels the running statement (PostgreSQL: a CancelRequest through the relay; HTTP
+   * databases: the request is aborted). */
   signal?: AbortSignal;
 }
 
@@ -80,6 +84,8 @@ export class Connection {
   autocommit: boolean;
 }
 
+/** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), or CrateDB's
+ * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`. */
 export function connect(url: string, options?: ConnectOptions): Promise<Connection>;
 export function load(): Promise<void>;
 export function wasmMemoryBytes(): Promise<number>;

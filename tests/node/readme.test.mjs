@@ -33,3 +33,19 @@ test("the README example runs as written", async () => {
     await setup.close();
   }
 });
+
+test("the README's CrateDB example runs as written", async () => {
+  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const example = readme.match(/<!-- example: cratedb -->\n```js\n([\s\S]*?)```/)[1];
+  const code = example
+    .replace('"crate://admin:secret@db.example:4200?schema=doc"', JSON.stringify(`${process.env.WEBDBC_TEST_CRATE}?schema=doc`))
+    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
+    .replaceAll("console.log(", "globalThis.__log(");
+  assert.ok(code.includes(process.env.WEBDBC_TEST_CRATE), "the example's URL was found");
+  const logged = [];
+  globalThis.__log = (...args) => logged.push(args);
+  const file = join(await mkdtemp(join(tmpdir(), "webdbc-readme-")), "crate-example.mjs");
+  await writeFile(file, code);
+  await import(file);
+  assert.deepEqual(logged, [[3], ["Mont Blanc", 4808], ["Monte Rosa", 4634], ["Dom", 4545]]);
+});
