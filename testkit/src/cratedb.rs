@@ -25,14 +25,14 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
 use base64::Engine as _;
-use rusqlite::functions::FunctionFlags;
-use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+use rusqlite::types::Value as Sql;
 use serde_json::{json, Value as Json};
+
+use crate::sqlite::{self, Binds, Fail};
 
 /// The password user; `crate` needs no password.
 pub const CRATE_USER: (&str, &str) = ("webdbc", "webdbc-secret");
 pub const CRATE_VERSION: &str = "5.10.3";
-const MAX_SCHEMAS: usize = 9; // SQLite attaches at most 10 databases
 
 /// Starts the server on a free loopback port; it serves until the process exits. Without
 /// `cors` it sends no CORS headers, as a CrateDB node by default.
@@ -239,51 +239,43 @@ impl Failure {
         StatusCode::from_u16(family as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// SQLite's error as CrateDB would word and number it.
-    fn from_sqlite(e: &rusqlite::Error) -> Failure {
-        let msg = match e {
-            rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
-            other => other.to_string(),
-        };
-        if let Some(t) = msg.strip_prefix("no such table: ") {
-            let t = if t.contains('.') {
-                t.to_string()
-            } else {
-                format!("doc.{t}")
-            };
-            return Failure::new(4041, format!("RelationUnknown[Relation '{t}' unknown]"));
-        }
-        if let Some(c) = msg.strip_prefix("no such column: ") {
-            return Failure::new(4043, format!("ColumnUnknownException[Column {c} unknown]"));
-        }
-        if msg.starts_with("UNIQUE constraint failed") {
-            return Failure::new(
+    /// The engine's failure as CrateDB words and numbers it.
+    fn from_engine(f: Fail) -> Failure {
+        match f {
+            Fail::NoSuchTable(t) => {
+                let t = if t.contains('.') { t } else { format!("doc.{t}") };
+                Failure::new(4041, format!("RelationUnknown[Relation '{t}' unknown]"))
+            }
+            Fail::NoSuchColumn(c) => {
+                Failure::new(4043, format!("ColumnUnknownException[Column {c} unknown]"))
+            }
+            Fail::UniqueViolation(_) => Failure::new(
                 4091,
                 "DuplicateKeyException[A document with the same primary key exists already]",
-            );
-        }
-        if msg.starts_with("NOT NULL constraint failed") {
-            return Failure::new(4003, format!("ColumnValidationException[{msg}]"));
-        }
-        if msg.contains("syntax error")
-            || msg.contains("incomplete input")
-            || msg.contains("unrecognized token")
-        {
-            return Failure::new(4000, format!("SQLParseException[{msg}]"));
-        }
-        if let Some(t) = msg
-            .strip_prefix("table ")
-            .and_then(|m| m.strip_suffix(" already exists"))
-        {
-            return Failure::new(
+            ),
+            Fail::NotNullViolation(m) => {
+                Failure::new(4003, format!("ColumnValidationException[{m}]"))
+            }
+            Fail::Syntax(m) => Failure::new(4000, format!("SQLParseException[{m}]")),
+            Fail::TableExists(t) => Failure::new(
                 4093,
                 format!("RelationAlreadyExists[Relation '{t}' already exists.]"),
-            );
+            ),
+            Fail::UnknownType(t) => Failure::new(
+                4044,
+                format!("TypeUnknownException[Cannot find data type: {t}]"),
+            ),
+            Fail::BadSchema(s) => Failure::new(
+                4002,
+                format!("InvalidSchemaNameException[schema name \"{s}\" is invalid]"),
+            ),
+            Fail::MissingParameter(m) => Failure::new(
+                4000,
+                format!("SQLParseException[The query contains a parameter placeholder without a value: {m}]"),
+            ),
+            Fail::Injected(m) => Failure::new(5001, format!("JobKilledException[{m}]")),
+            Fail::Other(m) => Failure::new(5000, format!("SQLiteException[{m}]")),
         }
-        if msg.starts_with("fail_at") {
-            return Failure::new(5001, format!("JobKilledException[{msg}]"));
-        }
-        Failure::new(5000, format!("SQLiteException[{msg}]"))
     }
 }
 
@@ -620,31 +612,18 @@ fn parse_timestamp_ms(s: &str) -> Option<i64> {
     Some(days * 86_400_000 + ms - offset_ms)
 }
 
+/// The node: its tables and the sessions of its TCP connections.
 struct Engine {
-    /// One SQLite connection per session schema, with that schema attached first, so that
-    /// unqualified names resolve in it; other schemas are attached when a statement names them.
-    conns: HashMap<String, rusqlite::Connection>,
-    /// Which schemas each connection has attached.
-    attached: HashMap<String, Vec<String>>,
-    schemas: Vec<String>,
-    /// (schema, table) → columns and their CrateDB types.
-    catalog: HashMap<(String, String), Vec<(String, Ty)>>,
+    sql: sqlite::Engine<Ty>,
     sessions: HashMap<SocketAddr, Session>,
-    prefix: String,
 }
 
 impl Engine {
     fn new(port: u16) -> Engine {
         let mut e = Engine {
-            conns: HashMap::new(),
-            attached: HashMap::new(),
-            schemas: Vec::new(),
-            catalog: HashMap::new(),
+            sql: sqlite::Engine::new(format!("webdbc_crate_{port}_{}", std::process::id())),
             sessions: HashMap::new(),
-            prefix: format!("webdbc_crate_{port}_{}", std::process::id()),
         };
-        e.ensure_schema("doc").unwrap();
-        e.ensure_schema("sys").unwrap();
         e.seed_summits();
         e
     }
@@ -658,71 +637,6 @@ impl Engine {
                 schema: schema.to_string(),
             })
             .clone()
-    }
-
-    fn uri(&self, schema: &str) -> String {
-        format!("file:{}_{schema}?mode=memory&cache=shared", self.prefix)
-    }
-
-    fn ensure_schema(&mut self, schema: &str) -> Result<(), Failure> {
-        if self.conns.contains_key(schema) {
-            return Ok(());
-        }
-        if self.schemas.len() >= MAX_SCHEMAS
-            || schema.is_empty()
-            || !schema
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Failure::new(4002, format!("InvalidSchemaNameException[schema name \"{schema}\" is invalid or there are too many schemas]")));
-        }
-        let conn = rusqlite::Connection::open_in_memory().map_err(|e| Failure::from_sqlite(&e))?;
-        conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
-            let ms: i64 = ctx.get(0)?;
-            std::thread::sleep(std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64));
-            Ok(true)
-        })
-        .unwrap();
-        conn.create_scalar_function("fail_at", 2, FunctionFlags::SQLITE_UTF8, |ctx| {
-            let (n, i): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
-            if i >= n {
-                return Err(rusqlite::Error::UserFunctionError(
-                    format!("fail_at: failed at row {i}").into(),
-                ));
-            }
-            Ok(i)
-        })
-        .unwrap();
-        self.conns.insert(schema.to_string(), conn);
-        self.attached.insert(schema.to_string(), Vec::new());
-        self.schemas.push(schema.to_string());
-        self.attach(schema, schema)
-    }
-
-    fn attach(&mut self, conn: &str, schema: &str) -> Result<(), Failure> {
-        if self.attached[conn].iter().any(|s| s == schema) {
-            return Ok(());
-        }
-        let sql = format!("ATTACH DATABASE '{}' AS \"{schema}\"", self.uri(schema));
-        self.conns[conn]
-            .execute(&sql, [])
-            .map_err(|e| Failure::from_sqlite(&e))?;
-        self.attached
-            .get_mut(conn)
-            .unwrap()
-            .push(schema.to_string());
-        Ok(())
-    }
-
-    /// Attaches every known schema the statement names as `schema.`.
-    fn attach_named(&mut self, conn: &str, stmt: &str) -> Result<(), Failure> {
-        let lower = stmt.to_ascii_lowercase();
-        for schema in self.schemas.clone() {
-            if lower.contains(&format!("{schema}.")) || lower.contains(&format!("\"{schema}\".")) {
-                self.attach(conn, &schema)?;
-            }
-        }
-        Ok(())
     }
 
     fn seed_summits(&mut self) {
@@ -791,122 +705,75 @@ impl Engine {
                 Some(1861),
             ),
         ];
-        let conn = &self.conns["sys"];
-        let mut insert = conn
-            .prepare("INSERT INTO sys.summits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-            .unwrap();
+        let insert = "INSERT INTO sys.summits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        let session = Session {
+            schema: "sys".into(),
+        };
         for (m, h, p, c, r, cl, reg, co, fa) in famous {
-            insert
-                .execute(rusqlite::params![
-                    m,
-                    h,
-                    p,
-                    json!(c).to_string(),
-                    r,
-                    cl,
-                    reg,
-                    co,
-                    fa
-                ])
-                .unwrap();
+            let row = [
+                json!(m),
+                json!(h),
+                json!(p),
+                json!(c),
+                json!(r),
+                json!(cl),
+                json!(reg),
+                json!(co),
+                json!(fa),
+            ];
+            self.run(&session, insert, &row).ok().unwrap();
         }
         // Deterministic filler: about 1,600 summits as the real table has, some without a
         // first ascent.
         for i in 0..1600i64 {
-            let height = 4500 - (i * 17) % 2000;
-            let first = (i % 7 != 0).then_some(1800 + i % 200);
-            insert
-                .execute(rusqlite::params![
-                    format!("Summit {i:04}"),
-                    height,
-                    (i * 31) % 1500,
-                    json!([6.0 + (i % 100) as f64 / 10.0, 45.0 + (i % 30) as f64 / 10.0])
-                        .to_string(),
-                    format!("I/B-{:02}", i % 20),
-                    format!("{}.{}", 1 + i % 3, i % 4),
-                    format!("Region {}", i % 40),
-                    ["CH", "FR", "IT", "AT", "DE"][(i % 5) as usize],
-                    first
-                ])
-                .unwrap();
+            let row = [
+                json!(format!("Summit {i:04}")),
+                json!(4500 - (i * 17) % 2000),
+                json!((i * 31) % 1500),
+                json!([6.0 + (i % 100) as f64 / 10.0, 45.0 + (i % 30) as f64 / 10.0]),
+                json!(format!("I/B-{:02}", i % 20)),
+                json!(format!("{}.{}", 1 + i % 3, i % 4)),
+                json!(format!("Region {}", i % 40)),
+                json!(["CH", "FR", "IT", "AT", "DE"][(i % 5) as usize]),
+                json!((i % 7 != 0).then_some(1800 + i % 200)),
+            ];
+            self.run(&session, insert, &row).ok().unwrap();
         }
     }
 
     fn run(&mut self, session: &Session, stmt: &str, args: &[Json]) -> Result<Outcome, Failure> {
-        self.ensure_schema(&session.schema)?;
-        let words: Vec<String> = strip_comments(stmt)
-            .split_whitespace()
-            .take(4)
-            .map(|w| w.trim_end_matches(';').to_ascii_uppercase())
-            .collect();
+        let words = sqlite::keywords(stmt, 2);
         let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+        let schema = &session.schema;
+        let ddl = |done: sqlite::Result<bool>| {
+            done.map(|changed| Outcome::Count(changed as i64))
+                .map_err(Failure::from_engine)
+        };
         match w(0) {
-            "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "KILL" => return Ok(Outcome::Count(0)),
+            "BEGIN" | "COMMIT" | "ROLLBACK" | "END" | "KILL" | "SET" => {
+                return Ok(Outcome::Count(0))
+            }
             "START" if w(1) == "TRANSACTION" => return Ok(Outcome::Count(0)),
             "REFRESH" | "OPTIMIZE" => return Ok(Outcome::Count(1)),
-            "SET" => return Ok(Outcome::Count(0)),
-            "CREATE" if w(1) == "TABLE" => return self.create_table(session, stmt),
-            "DROP" if w(1) == "TABLE" => return self.drop_table(session, stmt),
+            "CREATE" if w(1) == "TABLE" => {
+                return ddl(self.sql.create_table(schema, stmt, Ty::parse, Ty::affinity))
+            }
+            "DROP" if w(1) == "TABLE" => return ddl(self.sql.drop_table(schema, stmt)),
             _ => {}
         }
-        let sql = numbered_placeholders(stmt);
-        self.attach_named(&session.schema, &sql)?;
-        let conn = &self.conns[&session.schema];
-        let mut st = conn.prepare(&sql).map_err(|e| Failure::from_sqlite(&e))?;
-        let expected = st.parameter_count();
-        if args.len() < expected {
-            return Err(Failure::new(
-                4000,
-                format!("SQLParseException[The query contains a parameter placeholder ${} but there are only {} parameter values]", args.len() + 1, args.len()),
-            ));
-        }
-        for (i, a) in args.iter().take(expected).enumerate() {
-            st.raw_bind_parameter(i + 1, bind(a))
-                .map_err(|e| Failure::from_sqlite(&e))?;
-        }
-        if st.column_count() == 0 {
-            st.raw_execute().map_err(|e| Failure::from_sqlite(&e))?;
-            let n = if ["INSERT", "UPDATE", "DELETE", "REPLACE"].contains(&w(0)) {
-                conn.changes() as i64
-            } else {
-                1
-            };
-            return Ok(Outcome::Count(n));
-        }
-        let cols: Vec<String> = st.column_names().map(str::to_string).collect();
-        let known: Vec<Option<Ty>> = st
-            .columns_with_metadata()
-            .map(|c| {
-                let (db, table, col) = (c.database_name()?, c.table_name()?, c.origin_name()?);
-                let schema = if db == "main" { &session.schema } else { db };
-                self.catalog
-                    .get(&(schema.to_string(), table.to_string()))?
-                    .iter()
-                    .find(|(name, _)| name == col)
-                    .map(|(_, t)| t.clone())
-            })
+        let binds = Binds::Positional(args.iter().map(bind).collect());
+        let sql = sqlite::numbered_placeholders(stmt);
+        let (cols, types, raw) = match self.sql.run(None, schema, &sql, &binds) {
+            Err(f) => return Err(Failure::from_engine(f)),
+            Ok(sqlite::Outcome::Count(n)) => return Ok(Outcome::Count(n)),
+            Ok(sqlite::Outcome::Rows { cols, types, rows }) => (cols, types, rows),
+        };
+        let raw: Vec<Vec<Json>> = raw
+            .into_iter()
+            .map(|r| r.into_iter().map(to_json).collect())
             .collect();
-        let mut raw: Vec<Vec<Json>> = Vec::new();
-        let mut rows = st.raw_query();
-        while let Some(row) = rows.next().map_err(|e| Failure::from_sqlite(&e))? {
-            let mut out = Vec::with_capacity(cols.len());
-            for i in 0..cols.len() {
-                out.push(
-                    match row.get_ref(i).map_err(|e| Failure::from_sqlite(&e))? {
-                        ValueRef::Null => Json::Null,
-                        ValueRef::Integer(n) => json!(n),
-                        ValueRef::Real(f) => json!(f),
-                        ValueRef::Text(t) => Json::String(String::from_utf8_lossy(t).into_owned()),
-                        ValueRef::Blob(b) => {
-                            Json::String(base64::engine::general_purpose::STANDARD.encode(b))
-                        }
-                    },
-                );
-            }
-            raw.push(out);
-        }
         // Computed columns: typed from their values, as CrateDB types literals.
-        let col_types: Vec<Ty> = known
+        let col_types: Vec<Ty> = types
             .into_iter()
             .enumerate()
             .map(|(i, t)| t.unwrap_or_else(|| guess_type(raw.iter().map(|r| &r[i]))))
@@ -926,121 +793,15 @@ impl Engine {
             rows,
         })
     }
+}
 
-    fn create_table(&mut self, session: &Session, stmt: &str) -> Result<Outcome, Failure> {
-        let syntax = |what: &str| Failure::new(4000, format!("SQLParseException[{what}]"));
-        let open = stmt
-            .find('(')
-            .ok_or_else(|| syntax("CREATE TABLE needs a column list"))?;
-        let close = matching_paren(stmt, open).ok_or_else(|| syntax("unbalanced parentheses"))?;
-        let head: Vec<&str> = stmt[..open].split_whitespace().collect();
-        let if_not_exists = head.len() >= 6 && head[2].eq_ignore_ascii_case("if");
-        let name = head
-            .last()
-            .ok_or_else(|| syntax("CREATE TABLE needs a name"))?;
-        let (schema, table) = match name.split_once('.') {
-            Some((s, t)) => (unquote(s), unquote(t)),
-            None => (session.schema.clone(), unquote(name)),
-        };
-        self.ensure_schema(&schema)?;
-        self.attach(&session.schema, &schema)?;
-        let mut columns = Vec::new();
-        let mut defs = Vec::new();
-        for part in split_top_level(&stmt[open + 1..close]) {
-            let part = part.trim();
-            let upper = part.to_ascii_uppercase();
-            if upper.starts_with("PRIMARY KEY") || upper.starts_with("CONSTRAINT") {
-                defs.push(part.to_string());
-                continue;
-            }
-            let (col, rest) = split_identifier(part);
-            // The type runs until the first constraint keyword outside parentheses.
-            let rest_upper = rest.to_ascii_uppercase();
-            let mut cut = rest.len();
-            for kw in [
-                " PRIMARY KEY",
-                " NOT NULL",
-                " NULL",
-                " DEFAULT ",
-                " INDEX ",
-                " STORAGE ",
-                " AS (",
-                " GENERATED ",
-            ] {
-                if let Some(i) = find_outside_parens(&rest_upper, kw) {
-                    cut = cut.min(i);
-                }
-            }
-            let ty_text = rest[..cut].trim();
-            let ty = Ty::parse(ty_text).ok_or_else(|| {
-                Failure::new(
-                    4044,
-                    format!("TypeUnknownException[Cannot find data type: {ty_text}]"),
-                )
-            })?;
-            let mut constraints = String::new();
-            if rest_upper.contains("PRIMARY KEY") {
-                constraints.push_str(" PRIMARY KEY");
-            }
-            if rest_upper.contains("NOT NULL") {
-                constraints.push_str(" NOT NULL");
-            }
-            if let Some(i) = rest_upper.find(" DEFAULT ") {
-                let default = rest[i + 9..].split_whitespace().next().unwrap_or("NULL");
-                constraints.push_str(&format!(" DEFAULT {default}"));
-            }
-            defs.push(format!("\"{col}\" {}{constraints}", ty.affinity()));
-            columns.push((col, ty));
-        }
-        let sql = format!(
-            "CREATE TABLE {}\"{schema}\".\"{table}\" ({})",
-            if if_not_exists { "IF NOT EXISTS " } else { "" },
-            defs.join(", ")
-        );
-        let key = (schema.clone(), table.clone());
-        if self.catalog.contains_key(&key) {
-            if if_not_exists {
-                return Ok(Outcome::Count(0));
-            }
-            return Err(Failure::new(
-                4093,
-                format!("RelationAlreadyExists[Relation '{schema}.{table}' already exists.]"),
-            ));
-        }
-        self.conns[&session.schema]
-            .execute(&sql, [])
-            .map_err(|e| Failure::from_sqlite(&e))?;
-        self.catalog.insert(key, columns);
-        Ok(Outcome::Count(1))
-    }
-
-    fn drop_table(&mut self, session: &Session, stmt: &str) -> Result<Outcome, Failure> {
-        let text = strip_comments(stmt);
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let if_exists = words.get(2).is_some_and(|w| w.eq_ignore_ascii_case("if"));
-        let name = words.last().map(|w| w.trim_end_matches(';')).unwrap_or("");
-        let (schema, table) = match name.split_once('.') {
-            Some((s, t)) => (unquote(s), unquote(t)),
-            None => (session.schema.clone(), unquote(name)),
-        };
-        if self
-            .catalog
-            .remove(&(schema.clone(), table.clone()))
-            .is_none()
-        {
-            if if_exists {
-                return Ok(Outcome::Count(0));
-            }
-            return Err(Failure::new(
-                4041,
-                format!("RelationUnknown[Relation '{schema}.{table}' unknown]"),
-            ));
-        }
-        self.attach(&session.schema, &schema)?;
-        self.conns[&session.schema]
-            .execute(&format!("DROP TABLE \"{schema}\".\"{table}\""), [])
-            .map_err(|e| Failure::from_sqlite(&e))?;
-        Ok(Outcome::Count(1))
+fn to_json(v: Sql) -> Json {
+    match v {
+        Sql::Null => Json::Null,
+        Sql::Integer(n) => json!(n),
+        Sql::Real(f) => json!(f),
+        Sql::Text(t) => Json::String(t),
+        Sql::Blob(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
     }
 }
 
@@ -1067,8 +828,8 @@ fn guess_type<'a>(values: impl Iterator<Item = &'a Json>) -> Ty {
 
 /// A JSON argument as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
 /// column's affinity converts them), documents as JSON text.
-fn bind(a: &Json) -> ToSqlOutput<'static> {
-    ToSqlOutput::Owned(match a {
+fn bind(a: &Json) -> Sql {
+    match a {
         Json::Null => Sql::Null,
         Json::Bool(b) => Sql::Integer(*b as i64),
         Json::Number(n) => match n.as_i64() {
@@ -1077,110 +838,6 @@ fn bind(a: &Json) -> ToSqlOutput<'static> {
         },
         Json::String(s) => Sql::Text(s.clone()),
         other => Sql::Text(other.to_string()),
-    })
-}
-
-fn strip_comments(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    loop {
-        let trimmed = rest.trim_start();
-        if let Some(r) = trimmed.strip_prefix("--") {
-            rest = r.split_once('\n').map_or("", |(_, r)| r);
-        } else if let Some(r) = trimmed.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, r)| r);
-        } else {
-            out.push_str(trimmed);
-            return out;
-        }
-    }
-}
-
-/// `$n` placeholders as SQLite's `?n`, outside quotes.
-fn numbered_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut quote: Option<char> = None;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) => {
-                out.push('?');
-                continue;
-            }
-            None => {}
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn matching_paren(s: &str, open: usize) -> Option<usize> {
-    let mut depth = 0;
-    for (i, c) in s[open..].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn split_top_level(s: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut depth = 0;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        parts.last_mut().unwrap().push(c);
-    }
-    parts.retain(|p| !p.trim().is_empty());
-    parts
-}
-
-fn find_outside_parens(s: &str, needle: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            _ if depth == 0 && s[i..].starts_with(needle) => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// A leading identifier (quoted or bare) and the rest.
-fn split_identifier(s: &str) -> (String, &str) {
-    if let Some(r) = s.strip_prefix('"') {
-        if let Some(end) = r.find('"') {
-            return (r[..end].to_string(), &r[end + 1..]);
-        }
-    }
-    let end = s.find(char::is_whitespace).unwrap_or(s.len());
-    (s[..end].to_ascii_lowercase(), &s[end..])
-}
-
-fn unquote(s: &str) -> String {
-    match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        Some(q) => q.to_string(),
-        None => s.to_ascii_lowercase(),
     }
 }
 

@@ -3,6 +3,7 @@
 //! backends that cannot be installed here.
 
 pub mod cratedb;
+pub mod sqlite;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
