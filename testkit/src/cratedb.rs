@@ -28,6 +28,7 @@ use base64::Engine as _;
 use rusqlite::types::Value as Sql;
 use serde_json::{json, Value as Json};
 
+use crate::httpd::{self, json_reply, reply};
 use crate::sqlite::{self, Binds, Fail};
 
 /// The password user; `crate` needs no password.
@@ -37,28 +38,8 @@ pub const CRATE_VERSION: &str = "5.10.3";
 /// Starts the server on a free loopback port; it serves until the process exits. Without
 /// `cors` it sends no CORS headers, as a CrateDB node by default.
 pub fn start_crate_server(cors: bool) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
-    let engine = Arc::new(Mutex::new(Engine::new(port)));
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = Router::new().fallback(handle).with_state((engine, cors));
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
-    });
-    port
+    let engine = Arc::new(Mutex::new(Engine::new()));
+    httpd::serve(Router::new().fallback(handle).with_state((engine, cors)))
 }
 
 type Shared = Arc<Mutex<Engine>>;
@@ -104,18 +85,6 @@ async fn handle(
         HeaderValue::from_static("1728000"),
     );
     resp
-}
-
-fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
-    let mut r = Response::new(body.into());
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert("content-type", HeaderValue::from_static(content_type));
-    r
-}
-
-fn json_reply(status: StatusCode, v: &Json) -> Response {
-    reply(status, "application/json", v.to_string())
 }
 
 fn route(
@@ -194,22 +163,14 @@ fn route(
 
 /// The user a request runs as: Basic credentials, or the trusted default user `crate`.
 fn authenticate(headers: &HeaderMap) -> Result<String, String> {
-    let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let Some(credentials) = httpd::basic_credentials(auth) else {
         return Ok("crate".into());
     };
-    let (scheme, rest) = auth.split_once(' ').unwrap_or((auth, ""));
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err("Unsupported authentication scheme".into());
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or("Invalid basic authentication header")?;
-    let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
-    match user {
-        "crate" if password.is_empty() => Ok(user.into()),
-        u if u == CRATE_USER.0 && password == CRATE_USER.1 => Ok(user.into()),
+    let (user, password) = credentials?;
+    match user.as_str() {
+        "crate" if password.is_empty() => Ok(user),
+        u if u == CRATE_USER.0 && password == CRATE_USER.1 => Ok(user),
         _ => Err(format!(
             "password authentication failed for user \"{user}\""
         )),
@@ -619,9 +580,9 @@ struct Engine {
 }
 
 impl Engine {
-    fn new(port: u16) -> Engine {
+    fn new() -> Engine {
         let mut e = Engine {
-            sql: sqlite::Engine::new(format!("webdbc_crate_{port}_{}", std::process::id())),
+            sql: sqlite::Engine::new(sqlite::unique_prefix("crate")),
             sessions: HashMap::new(),
         };
         e.seed_summits();
@@ -766,7 +727,13 @@ impl Engine {
         let (cols, types, raw) = match self.sql.run(None, schema, &sql, &binds) {
             Err(f) => return Err(Failure::from_engine(f)),
             Ok(sqlite::Outcome::Count(n)) => return Ok(Outcome::Count(n)),
-            Ok(sqlite::Outcome::Rows { cols, types, rows }) => (cols, types, rows),
+            // CrateDB sends only the error when a result fails part-way.
+            Ok(sqlite::Outcome::Rows {
+                failed: Some(f), ..
+            }) => return Err(Failure::from_engine(f)),
+            Ok(sqlite::Outcome::Rows {
+                cols, types, rows, ..
+            }) => (cols, types, rows),
         };
         let raw: Vec<Vec<Json>> = raw
             .into_iter()

@@ -3,6 +3,8 @@
 //! backends that cannot be installed here.
 
 pub mod cratedb;
+pub mod databend;
+pub mod httpd;
 pub mod sqlite;
 
 use std::io::{Read, Write};

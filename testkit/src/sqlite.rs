@@ -16,6 +16,13 @@ use rusqlite::Connection;
 /// SQLite attaches at most 10 databases per connection.
 const MAX_SCHEMAS: usize = 9;
 
+/// A prefix for an engine's databases that no other engine in this process has.
+pub fn unique_prefix(kind: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("webdbc_{kind}_{}_{n}", std::process::id())
+}
+
 /// What went wrong, in terms every vendor has a code for.
 #[derive(Debug)]
 pub enum Fail {
@@ -87,6 +94,8 @@ pub enum Outcome<T> {
         /// The declared type of each column that comes from a table; `None` for expressions.
         types: Vec<Option<T>>,
         rows: Vec<Vec<Sql>>,
+        /// What ended the result early, after `rows` were produced.
+        failed: Option<Fail>,
     },
 }
 
@@ -279,14 +288,23 @@ impl<T: Clone> Engine<T> {
             .collect();
         let mut rows = Vec::new();
         let mut cursor = st.raw_query();
-        while let Some(row) = cursor.next()? {
-            rows.push(
-                (0..cols.len())
-                    .map(|i| row.get::<_, Sql>(i))
-                    .collect::<rusqlite::Result<_>>()?,
-            );
-        }
-        Ok(Outcome::Rows { cols, types, rows })
+        let failed = loop {
+            match cursor.next() {
+                Ok(Some(row)) => rows.push(
+                    (0..cols.len())
+                        .map(|i| row.get::<_, Sql>(i))
+                        .collect::<rusqlite::Result<_>>()?,
+                ),
+                Ok(None) => break None,
+                Err(e) => break Some(Fail::from(e)),
+            }
+        };
+        Ok(Outcome::Rows {
+            cols,
+            types,
+            rows,
+            failed,
+        })
     }
 
     /// Runs CREATE TABLE written in the vendor's dialect: `parse` reads a column's type,
@@ -563,7 +581,9 @@ mod tests {
             &Binds::Positional(vec![Sql::Integer(1)]),
         )
         .unwrap();
-        let Outcome::Rows { cols, types, rows } = e
+        let Outcome::Rows {
+            cols, types, rows, ..
+        } = e
             .run(
                 None,
                 "b",

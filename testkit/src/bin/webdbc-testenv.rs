@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let garbage = start_garbage_server();
     let crate_port = cratedb::start_crate_server(true);
     let crate_no_cors = cratedb::start_crate_server(false);
+    let databend_port = databend::start_databend_server();
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -40,7 +41,10 @@ fn main() -> ExitCode {
             ("garbage".into(), local(garbage)),
             ("dead".into(), local(dead)),
         ],
-        http_targets: vec![("crate".into(), local(crate_no_cors))],
+        http_targets: vec![
+            ("crate".into(), local(crate_no_cors)),
+            ("databend".into(), local(databend_port)),
+        ],
         // Test pages are served from random ports.
         allowed_origins: vec!["*".into()],
         www: www.clone(),
@@ -76,6 +80,14 @@ fn main() -> ExitCode {
         (
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
+        ),
+        (
+            "WEBDBC_TEST_DATABEND",
+            format!(
+                "databend://{}:{}@127.0.0.1:{databend_port}/default?sslmode=disable",
+                databend::DATABEND_USER.0,
+                databend::DATABEND_USER.1
+            ),
         ),
         (
             "WEBDBC_TEST_CRATE_NO_CORS",
