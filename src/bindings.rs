@@ -3,7 +3,7 @@
 //! Async methods are plain functions returning promises over shared state, so a cursor can be
 //! cancelled or inspected while one of its operations runs.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, BigInt, Function, Object, Reflect, Uint8Array};
@@ -13,8 +13,10 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::client::{self, Backend, Batch, Column, Outcome, Params, Row};
 use crate::cratedb::{CrateConfig, CrateSession};
+use crate::databend::{DatabendConfig, DatabendSession, Running};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchAbort, FetchClient};
+use crate::http::HttpClient;
 use crate::pg::{PgConfig, PgSession};
 use crate::value::{self, Value};
 use crate::ws::WsTransport;
@@ -23,6 +25,7 @@ use crate::ws::WsTransport;
 enum AnyBackend {
     Pg(PgSession<WsTransport>),
     Crate(CrateSession<FetchClient>),
+    Databend(Box<DatabendSession<FetchClient>>),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -31,6 +34,7 @@ macro_rules! each {
         match $self {
             AnyBackend::Pg($b) => $e,
             AnyBackend::Crate($b) => $e,
+            AnyBackend::Databend($b) => $e,
         }
     };
 }
@@ -300,7 +304,8 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     match scheme.as_str() {
         "postgres" | "postgresql" => open_pg(url, Options::parse(options)?).await,
         "crate" | "http" | "https" => open_crate(url, Options::parse(options)?).await,
-        "databend" | "questdb" | "databricks" | "ignite" => Err(Error::not_supported(format!(
+        "databend" => open_databend(url, Options::parse(options)?).await,
+        "questdb" | "databricks" | "ignite" => Err(Error::not_supported(format!(
             "{scheme}:// is not supported by this version of webdbc yet"
         ))),
         _ if !url.contains("://") => Err(Error::interface(
@@ -354,6 +359,27 @@ async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
     ))
 }
 
+/// The fetch client of an HTTP backend at `base_url`, which the relay option reroutes through
+/// webdbc-relay's HTTP forwarding. `cors` says what the server would need to allow a page.
+fn http_client(opts: &Options, base_url: &mut String, cors: &str) -> Result<FetchClient> {
+    let advice = match &opts.relay {
+        Some(relay) => {
+            *base_url = crate::http::via_relay(base_url, relay)?;
+            "Is webdbc-relay running, with this server as an --http-target?".to_string()
+        }
+        None => format!(
+            "In a browser this is also how a CORS refusal looks: {cors}, or go through \
+             webdbc-relay's HTTP forwarding: connect(url, {{ relay }})."
+        ),
+    };
+    Ok(FetchClient::new(opts.statement_timeout_ms, advice))
+}
+
+fn connect_timeout(opts: &Options) -> u64 {
+    opts.connect_timeout_ms
+        .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)
+}
+
 async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = CrateConfig::from_url(url)?;
     if opts.autocommit == Some(false) {
@@ -364,29 +390,118 @@ async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
-    let advice = match &opts.relay {
-        Some(relay) => {
-            cfg.via_relay(relay)?;
-            "Is webdbc-relay running, with this node as an --http-target?"
-        }
-        None => {
-            "In a browser this is also how a CORS refusal looks: allow this page's origin on the \
-             node (http.cors.enabled: true, http.cors.allow-origin, and Authorization and \
-             Default-Schema in http.cors.allow-headers), or go through webdbc-relay's HTTP \
-             forwarding: connect(url, { relay })."
-        }
-    };
-    let http = FetchClient::new(opts.statement_timeout_ms, advice.to_string());
+    let http = http_client(
+        &opts,
+        &mut cfg.base_url,
+        "allow this page's origin on the node (http.cors.enabled: true, http.cors.allow-origin, \
+         and Authorization and Default-Schema in http.cors.allow-headers)",
+    )?;
     let abort = http.abort_handle();
-    let timeout = opts
-        .connect_timeout_ms
-        .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
-    let session = with_timeout(timeout, "connecting", CrateSession::connect(http, cfg)).await?;
+    let session = with_timeout(
+        connect_timeout(&opts),
+        "connecting",
+        CrateSession::connect(http, cfg),
+    )
+    .await?;
     Ok(Connection::new(
         AnyBackend::Crate(session),
-        Stopper::Http(abort),
+        Stopper::Http {
+            abort,
+            databend: None,
+        },
         opts.convert,
     ))
+}
+
+async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
+    let mut cfg = DatabendConfig::from_url(url)?;
+    if let Some(a) = opts.autocommit {
+        cfg.autocommit = a;
+    }
+    if let Some(n) = opts.fetch_size {
+        cfg.pagination
+            .insert("max_rows_per_page".into(), serde_json::json!(n));
+    }
+    cfg.query_id_seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
+    let http = http_client(
+        &opts,
+        &mut cfg.base_url,
+        "Databend sends no CORS headers, so a page on another origin needs a proxy that adds them",
+    )?;
+    let abort = http.abort_handle();
+    let session = with_timeout(
+        connect_timeout(&opts),
+        "connecting",
+        DatabendSession::connect(http, cfg),
+    )
+    .await?;
+    let handle = Rc::new(DatabendHandle {
+        cfg: session.cfg.clone(),
+        running: session.running.clone(),
+        http: FetchClient::new(Some(10_000), String::new()),
+    });
+    let conn = Connection::new(
+        AnyBackend::Databend(Box::new(session)),
+        Stopper::Http {
+            abort,
+            databend: Some(handle.clone()),
+        },
+        opts.convert,
+    );
+    wasm_bindgen_futures::spawn_local(keep_alive(handle, Rc::downgrade(&conn.inner)));
+    Ok(conn)
+}
+
+/// What reaches a Databend query from outside the session: its kill and its heartbeat.
+struct DatabendHandle {
+    cfg: DatabendConfig,
+    running: Rc<RefCell<Running>>,
+    /// Its own client: a cancel must not be aborted with the request it cancels.
+    http: FetchClient,
+}
+
+impl DatabendHandle {
+    async fn kill(&self) {
+        let req = self.running.borrow().kill(&self.cfg);
+        if let Some(req) = req {
+            let _ = self.http.send(req).await;
+        }
+    }
+}
+
+/// Heartbeats for a result left unread, so that the server keeps it (as bendsql does): when no
+/// reply came for half the server's result timeout, while the connection lives.
+async fn keep_alive(handle: Rc<DatabendHandle>, conn: std::rc::Weak<ConnInner>) {
+    let (mut last, mut idle_ticks) = (0u64, 0u32);
+    loop {
+        let secs = handle.running.borrow().result_timeout_secs;
+        let tick_ms = if secs == 0 {
+            15_000
+        } else {
+            (secs * 1000 / 4).clamp(500, 15_000)
+        };
+        let _ = wasm_bindgen_futures::JsFuture::from(timer(tick_ms as f64).promise()).await;
+        match conn.upgrade() {
+            Some(c) if !c.core.is_closed() => {}
+            _ => return,
+        }
+        let (activity, beat) = {
+            let r = handle.running.borrow();
+            (r.activity, r.heartbeat(&handle.cfg))
+        };
+        idle_ticks = if activity == last && beat.is_some() {
+            idle_ticks + 1
+        } else {
+            0
+        };
+        last = activity;
+        if idle_ticks >= 2 {
+            idle_ticks = 0;
+            if let Some(req) = beat {
+                let _ = handle.http.send(req).await;
+            }
+        }
+    }
 }
 
 /// How a running operation is stopped from outside it.
@@ -398,8 +513,11 @@ enum Stopper {
         cancel_request: Option<Vec<u8>>,
         socket: web_sys::WebSocket,
     },
-    /// Aborting the request in flight.
-    Http(FetchAbort),
+    /// Aborting the request in flight; for Databend, killing the query on the server too.
+    Http {
+        abort: FetchAbort,
+        databend: Option<Rc<DatabendHandle>>,
+    },
 }
 
 struct ConnInner {
@@ -413,8 +531,11 @@ impl ConnInner {
     async fn cancel(&self) -> Result<()> {
         use crate::transport::Transport;
         let (relay, websocket, cancel_request) = match &self.stopper {
-            Stopper::Http(abort) => {
+            Stopper::Http { abort, databend } => {
                 abort.cancel();
+                if let Some(d) = databend {
+                    d.kill().await;
+                }
                 return Ok(());
             }
             Stopper::Pg {
@@ -507,7 +628,12 @@ impl Connection {
                 Stopper::Pg { socket, .. } => {
                     let _ = socket.close();
                 }
-                Stopper::Http(abort) => abort.close(),
+                Stopper::Http { abort, databend } => {
+                    abort.close();
+                    if let Some(d) = databend.clone() {
+                        wasm_bindgen_futures::spawn_local(async move { d.kill().await });
+                    }
+                }
             }
         }
         promise_unit(async move {
@@ -802,6 +928,18 @@ fn value_to_js(v: Value, int64: bool, c: &Convert) -> Result<JsValue> {
             }
         },
         Value::Float(f) => f.into(),
+        // An integer beyond i64 (UInt64) in a 64-bit integer column: as the others in it.
+        Value::Decimal(s) if int64 => match c.int64 {
+            Int64Mode::BigInt => BigInt::new(&JsValue::from_str(&s))
+                .map_err(|_| Error::data(format!("cannot read integer {s}")))?
+                .into(),
+            Int64Mode::String => s.into(),
+            Int64Mode::Number => {
+                return Err(Error::data(format!(
+                    "integer {s} does not fit a JS number exactly; connect with int64: 'bigint' or 'string'"
+                )))
+            }
+        },
         Value::Decimal(s) if c.numeric_as_number => decimal_to_number(&s)?.into(),
         Value::Decimal(s) | Value::Text(s) => s.into(),
         Value::Json(s) if c.parse_json => js_sys::JSON::parse(&s).map_err(|_| Error::data("the server sent invalid JSON"))?,

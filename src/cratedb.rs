@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 use crate::client::{Backend, Batch, Column, Outcome, Params, Row};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{base_url, basic_auth, parse_json, relay_base, HttpClient, Request, Response};
+use crate::http::{base_url, basic_auth, parse_json, HttpClient, Request, Response};
 use crate::sql;
 use crate::value::{self, Value};
 
@@ -73,17 +73,6 @@ impl CrateConfig {
         }
         cfg.base_url = base_url(https, &dsn.host, dsn.port.unwrap_or(DEFAULT_PORT));
         Ok(cfg)
-    }
-
-    /// Sends requests through webdbc-relay's HTTP forwarding instead of to the node itself.
-    pub fn via_relay(&mut self, relay: &str) -> Result<()> {
-        let address = self
-            .base_url
-            .split_once("://")
-            .map_or("", |(_, a)| a)
-            .to_string();
-        self.base_url = relay_base(relay, &address)?;
-        Ok(())
     }
 
     fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {

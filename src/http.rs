@@ -64,6 +64,12 @@ pub fn base_url(https: bool, host: &str, port: u16) -> String {
     format!("{}://{host}:{port}", if https { "https" } else { "http" })
 }
 
+/// `base_url` (`http(s)://host:port`) as reached through the relay's HTTP forwarding.
+pub fn via_relay(base_url: &str, relay: &str) -> Result<String> {
+    let address = base_url.split_once("://").map_or(base_url, |(_, a)| a);
+    relay_base(relay, address)
+}
+
 /// The base URL of webdbc-relay's HTTP forwarding to `address` (`host:port`), from the relay URL
 /// a connection is given (`wss://relay/v1/connect` serves both; `?target=NAME` picks a target by
 /// name instead of by address).

@@ -7,6 +7,7 @@
 pub mod bindings;
 pub mod client;
 pub mod cratedb;
+pub mod databend;
 pub mod dsn;
 pub mod error;
 #[cfg(target_arch = "wasm32")]

@@ -53,6 +53,12 @@ scenarios! {
     crate_connect_failures => "crateConnectFailures",
     crate_cancel => "crateCancel",
     crate_through_relay => "crateThroughRelay",
+    databend_seed_flow => "databendSeedFlow",
+    databend_types => "databendTypes",
+    databend_paging => "databendPaging",
+    databend_transactions => "databendTransactions",
+    databend_errors => "databendErrors",
+    databend_cancel => "databendCancel",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -108,5 +114,6 @@ fn env() -> JsValue {
     var!("crateHttp", "WEBDBC_TEST_CRATE_HTTP");
     var!("crateDead", "WEBDBC_TEST_CRATE_DEAD");
     var!("crateNoCors", "WEBDBC_TEST_CRATE_NO_CORS");
+    var!("databend", "WEBDBC_TEST_DATABEND");
     env.into()
 }

@@ -717,7 +717,9 @@ impl Engine {
             "START" if w(1) == "TRANSACTION" => return Ok(Outcome::Count(0)),
             "REFRESH" | "OPTIMIZE" => return Ok(Outcome::Count(1)),
             "CREATE" if w(1) == "TABLE" => {
-                return ddl(self.sql.create_table(schema, stmt, Ty::parse, Ty::affinity))
+                return ddl(self
+                    .sql
+                    .create_table(schema, stmt, |t, _| Ty::parse(t), Ty::affinity))
             }
             "DROP" if w(1) == "TABLE" => return ddl(self.sql.drop_table(schema, stmt)),
             _ => {}

@@ -138,10 +138,14 @@ async fn start_query(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -
     let Some(sql) = req["sql"].as_str().map(str::to_string) else {
         return http_error(StatusCode::BAD_REQUEST, 400, "missing field `sql`");
     };
+    let given_id = headers
+        .get("x-databend-query-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     tokio::task::spawn_blocking(move || {
         let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
         server.expire();
-        server.start(&sql, &req)
+        server.start(&sql, &req, given_id)
     })
     .await
     .unwrap_or_else(|_| http_error(StatusCode::INTERNAL_SERVER_ERROR, 1001, "panic"))
@@ -365,6 +369,13 @@ impl Col {
             }
         };
         Some(Col { ty, nullable })
+    }
+
+    /// A table column: nullable unless declared NOT NULL.
+    fn parse_column(s: &str, not_null: bool) -> Option<Col> {
+        let mut c = Col::parse(s)?;
+        c.nullable &= !not_null;
+        Some(c)
     }
 
     fn affinity(&self) -> &'static str {
@@ -708,7 +719,7 @@ impl Server {
             .create_table(
                 "system",
                 "CREATE TABLE system.one (dummy UINT8 NOT NULL)",
-                Col::parse,
+                Col::parse_column,
                 Col::affinity,
             )
             .unwrap();
@@ -736,7 +747,11 @@ impl Server {
         }
     }
 
-    fn start(&mut self, sql: &str, req: &Json) -> Response {
+    fn start(&mut self, sql: &str, req: &Json, given_id: Option<String>) -> Response {
+        // The same id again is a retry: the query already runs.
+        if let Some(q) = given_id.as_ref().and_then(|id| self.queries.get(id)) {
+            return json_reply(StatusCode::OK, &q.page(0));
+        }
         let mut session = match &req["session"] {
             Json::Object(m) => m.clone(),
             _ => Map::new(),
@@ -753,7 +768,7 @@ impl Server {
             Json::Object(m) => Binds::Named(m.iter().map(|(k, v)| (k.clone(), bind(v))).collect()),
             _ => Binds::Positional(Vec::new()),
         };
-        let id = format!("{:032x}", self.next_id);
+        let id = given_id.unwrap_or_else(|| format!("{:032x}", self.next_id));
         self.next_id += 1;
         let before = Json::Object(session.clone());
         let result = self.execute(sql, &binds, &mut session);
@@ -970,7 +985,7 @@ impl Server {
             }
             ("CREATE", "TABLE") => {
                 self.engine
-                    .create_table(database, sql, Col::parse, Col::affinity)
+                    .create_table(database, sql, Col::parse_column, Col::affinity)
                     .map_err(Failure::from)?;
                 return none();
             }

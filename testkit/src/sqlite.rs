@@ -307,13 +307,14 @@ impl<T: Clone> Engine<T> {
         })
     }
 
-    /// Runs CREATE TABLE written in the vendor's dialect: `parse` reads a column's type,
+    /// Runs CREATE TABLE written in the vendor's dialect: `parse` reads a column's type (and
+    /// whether it is NOT NULL),
     /// `affinity` says how SQLite stores it. Returns false when IF NOT EXISTS found the table.
     pub fn create_table(
         &mut self,
         schema: &str,
         stmt: &str,
-        parse: impl Fn(&str) -> Option<T>,
+        parse: impl Fn(&str, bool) -> Option<T>,
         affinity: impl Fn(&T) -> &'static str,
     ) -> Result<bool> {
         let syntax = |what: &str| Fail::Syntax(what.to_string());
@@ -406,7 +407,7 @@ fn qualified(name: &str, default: &str) -> (String, String) {
     }
 }
 
-fn column_def<T>(part: &str, parse: &impl Fn(&str) -> Option<T>) -> Result<ColumnDef<T>> {
+fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result<ColumnDef<T>> {
     let (name, rest) = split_identifier(part);
     // The type runs until the first constraint keyword outside parentheses.
     let upper = rest.to_ascii_uppercase();
@@ -427,7 +428,8 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str) -> Option<T>) -> Result<Colum
         }
     }
     let ty_text = rest[..cut].trim();
-    let ty = parse(ty_text).ok_or_else(|| Fail::UnknownType(ty_text.to_string()))?;
+    let not_null = find_outside_parens(&upper, " NOT NULL").is_some();
+    let ty = parse(ty_text, not_null).ok_or_else(|| Fail::UnknownType(ty_text.to_string()))?;
     let mut sqlite = String::new();
     if upper.contains("PRIMARY KEY") {
         sqlite.push_str(" PRIMARY KEY");
@@ -567,7 +569,7 @@ mod tests {
     #[test]
     fn schemas_resolve_unqualified_names_in_their_own_schema_only() {
         let mut e: Engine<String> = Engine::new(format!("sqlite_test_{}", std::process::id()));
-        let text = |t: &str| Some(t.to_ascii_lowercase());
+        let text = |t: &str, _| Some(t.to_ascii_lowercase());
         e.create_table("a", "CREATE TABLE t (x INT NOT NULL)", text, |_| "INTEGER")
             .unwrap();
         e.create_table("b", "CREATE TABLE IF NOT EXISTS t (y TEXT)", text, |_| {

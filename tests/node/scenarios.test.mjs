@@ -18,6 +18,7 @@ const env = {
   crateHttp: process.env.WEBDBC_TEST_CRATE_HTTP,
   crateDead: process.env.WEBDBC_TEST_CRATE_DEAD,
   crateNoCors: process.env.WEBDBC_TEST_CRATE_NO_CORS,
+  databend: process.env.WEBDBC_TEST_DATABEND,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
