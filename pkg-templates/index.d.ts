@@ -6,8 +6,9 @@ export interface ConnectOptions {
    * postgres:// URLs; for HTTP databases (crate://) optional: requests then go through the relay's
    * HTTP forwarding (for servers that send no CORS headers). */
   relay?: string;
-  /** PEP 249 default: false (statements run in a transaction until commit()). CrateDB has no
-   * transactions: always true there, and false is a NotSupportedError. */
+  /** PEP 249 default: false (statements run in a transaction until commit()). Databend: true by
+   * default, as its drivers. CrateDB has no transactions: always true there, and false is a
+   * NotSupportedError. */
   autocommit?: boolean;
   /** How int8 values arrive. Default "bigint" (exact). "number" raises DataError beyond 2^53. */
   int64?: "bigint" | "number" | "string";
@@ -85,7 +86,8 @@ export class Connection {
 }
 
 /** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), or CrateDB's
- * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`. */
+ * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`, or
+ * Databend's `databend://user:pass@host:8000/db?sslmode=disable`. */
 export function connect(url: string, options?: ConnectOptions): Promise<Connection>;
 export function load(): Promise<void>;
 export function wasmMemoryBytes(): Promise<number>;

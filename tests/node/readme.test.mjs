@@ -49,3 +49,25 @@ test("the README's CrateDB example runs as written", async () => {
   await import(file);
   assert.deepEqual(logged, [[3], ["Mont Blanc", 4808], ["Monte Rosa", 4634], ["Dom", 4545]]);
 });
+
+test("the README's Databend example runs as written", async () => {
+  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const example = readme.match(/<!-- example: databend -->\n```js\n([\s\S]*?)```/)[1];
+  const code = example
+    .replace('"databend://user1:abc123@127.0.0.1:8000/default?sslmode=disable"', JSON.stringify(process.env.WEBDBC_TEST_DATABEND))
+    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
+    .replaceAll("console.log(", "globalThis.__log(");
+  assert.ok(code.includes(process.env.WEBDBC_TEST_DATABEND), "the example's URL was found");
+  const logged = [];
+  globalThis.__log = (...args) => logged.push(args);
+  const file = join(await mkdtemp(join(tmpdir(), "webdbc-readme-")), "databend-example.mjs");
+  await writeFile(file, code);
+  try {
+    await import(file);
+    assert.deepEqual(logged, [["Readings in Database Systems", "Michael Stonebraker", "2004"]]);
+  } finally {
+    const conn = await webdbc.connect(process.env.WEBDBC_TEST_DATABEND);
+    await conn.cursor().execute("DROP TABLE IF EXISTS booklist");
+    await conn.close();
+  }
+});
