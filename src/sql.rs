@@ -33,6 +33,20 @@ pub struct Scanned {
     pub copy_stream: bool,
     /// Each rewritten placeholder: (character index in the original, original length, new length).
     replacements: Vec<(usize, usize, usize)>,
+    /// Every placeholder of `sql`, in order, for [`Scanned::render`].
+    placeholders: Vec<Placeholder>,
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+struct Placeholder {
+    /// Byte offset and length of `$n` in `sql`.
+    at: usize,
+    len: usize,
+    /// Its parameter number, from 1.
+    n: usize,
+    /// Character offset and length in the caller's SQL.
+    orig_at: usize,
+    orig_len: usize,
 }
 
 /// Scans `sql` for the placeholder style that `params` use.
@@ -45,6 +59,29 @@ pub fn scan_for(sql: &str, params: &Params) -> Result<Scanned> {
 }
 
 impl Scanned {
+    /// The statement with each placeholder replaced by `texts[n - 1]` (SQL literals, for servers
+    /// without bind parameters). Positions in the result still map back to the caller's SQL.
+    pub fn render(&self, texts: &[String]) -> Scanned {
+        let mut sql = String::with_capacity(self.sql.len() + texts.iter().map(String::len).sum::<usize>());
+        let mut copied = 0;
+        let mut replacements = Vec::new();
+        for p in &self.placeholders {
+            let text = texts.get(p.n - 1).map_or("NULL", String::as_str);
+            sql.push_str(&self.sql[copied..p.at]);
+            sql.push_str(text);
+            copied = p.at + p.len;
+            replacements.push((p.orig_at, p.orig_len, text.chars().count()));
+        }
+        sql.push_str(&self.sql[copied..]);
+        Scanned {
+            sql,
+            replacements,
+            placeholders: Vec::new(),
+            names: self.names.clone(),
+            ..*self
+        }
+    }
+
     /// The caller's parameters in `$1..$n` order, checked before anything is sent.
     pub fn order(&self, params: Params) -> Result<Vec<Value>> {
         match params {
@@ -117,6 +154,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
     let mut stdio = false;
     let mut copied = 0usize; // bytes of `sql` already copied to `out`
     let mut replacements = Vec::new();
+    let mut placeholders = Vec::new();
     let mut i = 0usize;
 
     while i < bytes.len() {
@@ -157,6 +195,13 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                     if digits > 0 {
                         let n: usize = sql[i + 1..i + 1 + digits].parse().unwrap_or(usize::MAX);
                         max_dollar = max_dollar.max(n);
+                        placeholders.push(Placeholder {
+                            at: out.len() + (i - copied),
+                            len: 1 + digits,
+                            n,
+                            orig_at: sql[..i].chars().count(),
+                            orig_len: 1 + digits,
+                        });
                     }
                     i += 1 + digits;
                 }
@@ -165,7 +210,15 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                 qmarks += 1;
                 out.push_str(&sql[copied..i]);
                 let placeholder = format!("${qmarks}");
-                replacements.push((sql[..i].chars().count(), 1, placeholder.len()));
+                let orig_at = sql[..i].chars().count();
+                replacements.push((orig_at, 1, placeholder.len()));
+                placeholders.push(Placeholder {
+                    at: out.len(),
+                    len: placeholder.len(),
+                    n: qmarks,
+                    orig_at,
+                    orig_len: 1,
+                });
                 out.push_str(&placeholder);
                 i += 1;
                 copied = i;
@@ -189,11 +242,16 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                 };
                 out.push_str(&sql[copied..i]);
                 let placeholder = format!("${n}");
-                replacements.push((
-                    sql[..i].chars().count(),
-                    1 + name.chars().count(),
-                    placeholder.len(),
-                ));
+                let orig_at = sql[..i].chars().count();
+                let orig_len = 1 + name.chars().count();
+                replacements.push((orig_at, orig_len, placeholder.len()));
+                placeholders.push(Placeholder {
+                    at: out.len(),
+                    len: placeholder.len(),
+                    n,
+                    orig_at,
+                    orig_len,
+                });
                 out.push_str(&placeholder);
                 i += 1 + len;
                 copied = i;
@@ -252,6 +310,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
         writes: returning || dml,
         copy_stream: stdio && first_keyword.as_deref() == Some("COPY"),
         replacements,
+        placeholders,
     })
 }
 
@@ -430,6 +489,19 @@ mod tests {
         let s = scan("SELECT :long_name, ☃ x", ParamStyle::Named).unwrap();
         assert_eq!(s.sql, "SELECT $1, ☃ x");
         assert_eq!(s.original_position(14), 22);
+    }
+
+    #[test]
+    fn renders_values_in_place_of_every_placeholder_style() {
+        let s = qmark("SELECT '?', ? /* ? */, ☃, ?");
+        let r = s.render(&["'it''s'".into(), "42".into()]);
+        assert_eq!(r.sql, "SELECT '?', 'it''s' /* ? */, ☃, 42");
+        // The ☃ is at 30 in the rendered SQL, at 24 in the caller's.
+        assert_eq!(r.original_position(30), 24);
+        let s = scan("SELECT :a + :b + :a, '$1'", ParamStyle::Named).unwrap();
+        assert_eq!(s.render(&["1".into(), "2".into()]).sql, "SELECT 1 + 2 + 1, '$1'");
+        let s = qmark("SELECT $2, $1, '$1'");
+        assert_eq!(s.render(&["'a'".into(), "'b'".into()]).sql, "SELECT 'b', 'a', '$1'");
     }
 
     #[test]
