@@ -62,7 +62,8 @@ impl Scanned {
     /// The statement with each placeholder replaced by `texts[n - 1]` (SQL literals, for servers
     /// without bind parameters). Positions in the result still map back to the caller's SQL.
     pub fn render(&self, texts: &[String]) -> Scanned {
-        let mut sql = String::with_capacity(self.sql.len() + texts.iter().map(String::len).sum::<usize>());
+        let mut sql =
+            String::with_capacity(self.sql.len() + texts.iter().map(String::len).sum::<usize>());
         let mut copied = 0;
         let mut replacements = Vec::new();
         for p in &self.placeholders {
@@ -499,9 +500,15 @@ mod tests {
         // The ☃ is at 30 in the rendered SQL, at 24 in the caller's.
         assert_eq!(r.original_position(30), 24);
         let s = scan("SELECT :a + :b + :a, '$1'", ParamStyle::Named).unwrap();
-        assert_eq!(s.render(&["1".into(), "2".into()]).sql, "SELECT 1 + 2 + 1, '$1'");
+        assert_eq!(
+            s.render(&["1".into(), "2".into()]).sql,
+            "SELECT 1 + 2 + 1, '$1'"
+        );
         let s = qmark("SELECT $2, $1, '$1'");
-        assert_eq!(s.render(&["'a'".into(), "'b'".into()]).sql, "SELECT 'b', 'a', '$1'");
+        assert_eq!(
+            s.render(&["'a'".into(), "'b'".into()]).sql,
+            "SELECT 'b', 'a', '$1'"
+        );
     }
 
     #[test]

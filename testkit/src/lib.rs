@@ -2,9 +2,11 @@
 //! connections mid-stream, a server that answers with garbage, and protocol test servers for the
 //! backends that cannot be installed here.
 
+pub mod civil;
 pub mod cratedb;
 pub mod databend;
 pub mod httpd;
+pub mod questdb;
 pub mod sqlite;
 
 use std::io::{Read, Write};

@@ -38,6 +38,8 @@ pub enum Fail {
     MissingParameter(String),
     /// Raised by a test function (`fail_at`).
     Injected(String),
+    /// The statement ran past the deadline set with [`set_deadline`].
+    Timeout,
     Other(String),
 }
 
@@ -74,11 +76,24 @@ impl From<rusqlite::Error> for Fail {
         if msg.starts_with("fail_at") {
             return Fail::Injected(msg);
         }
+        if msg.starts_with("deadline") {
+            return Fail::Timeout;
+        }
         Fail::Other(msg)
     }
 }
 
 pub type Result<T> = std::result::Result<T, Fail>;
+
+thread_local! {
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Statements run on this thread from now on fail with [`Fail::Timeout`] past `deadline` (the
+/// test function `sleep` honours it).
+pub fn set_deadline(deadline: Option<std::time::Instant>) {
+    DEADLINE.set(deadline);
+}
 
 /// Parameters as SQLite binds them: `?` / `?n` by position, `:name` by name.
 pub enum Binds {
@@ -130,6 +145,18 @@ impl<T: Clone> Engine<T> {
             conns: HashMap::new(),
             catalog: HashMap::new(),
         }
+    }
+
+    /// The tables of a schema, by name.
+    pub fn tables(&self, schema: &str) -> Vec<String> {
+        let mut t: Vec<String> = self
+            .catalog
+            .keys()
+            .filter(|(s, _)| s == schema)
+            .map(|(_, t)| t.clone())
+            .collect();
+        t.sort();
+        t
     }
 
     pub fn has_schema(&self, schema: &str) -> bool {
@@ -190,8 +217,18 @@ impl<T: Clone> Engine<T> {
         conn.execute_batch("PRAGMA read_uncommitted = 1")?;
         conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
             let ms: i64 = ctx.get(0)?;
-            std::thread::sleep(std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64));
-            Ok(true)
+            let wanted = std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64);
+            let now = std::time::Instant::now();
+            match DEADLINE.get() {
+                Some(deadline) if now + wanted > deadline => {
+                    std::thread::sleep(deadline.saturating_duration_since(now));
+                    Err(rusqlite::Error::UserFunctionError("deadline passed".into()))
+                }
+                _ => {
+                    std::thread::sleep(wanted);
+                    Ok(true)
+                }
+            }
         })?;
         conn.create_scalar_function("fail_at", 2, FunctionFlags::SQLITE_UTF8, |ctx| {
             let (n, i): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     let crate_port = cratedb::start_crate_server(true);
     let crate_no_cors = cratedb::start_crate_server(false);
     let databend_port = databend::start_databend_server();
+    let questdb_port = questdb::start_questdb_server();
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         http_targets: vec![
             ("crate".into(), local(crate_no_cors)),
             ("databend".into(), local(databend_port)),
+            ("questdb".into(), local(questdb_port)),
         ],
         // Test pages are served from random ports.
         allowed_origins: vec!["*".into()],
@@ -80,6 +82,14 @@ fn main() -> ExitCode {
         (
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
+        ),
+        (
+            "WEBDBC_TEST_QUESTDB",
+            format!(
+                "questdb://{}:{}@127.0.0.1:{questdb_port}",
+                questdb::QUESTDB_USER.0,
+                questdb::QUESTDB_USER.1
+            ),
         ),
         (
             "WEBDBC_TEST_DATABEND",
