@@ -41,6 +41,30 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
+/** QuestDB /imp parameters. */
+export interface ImportOptions {
+  overwrite?: boolean;
+  /** The designated timestamp column. */
+  timestamp?: string;
+  partitionBy?: "NONE" | "HOUR" | "DAY" | "WEEK" | "MONTH" | "YEAR";
+  /** What a bad value does: null that cell (default), skip the row, or abort the import. */
+  atomicity?: "skipCol" | "skipRow" | "abort";
+  delimiter?: string;
+  forceHeader?: boolean;
+  /** Column types: [{ name, type, pattern? }]. */
+  schema?: { name: string; type: string; pattern?: string }[];
+}
+
+/** QuestDB's import report. */
+export interface ImportReport {
+  status: "OK";
+  location: string;
+  rowsImported: number;
+  rowsRejected: number;
+  header: boolean;
+  columns: { name: string; type: string; size: number; errors: number }[];
+}
+
 /** PEP 249's seven description fields. */
 export interface ColumnDescription {
   name: string;
@@ -81,6 +105,8 @@ export class Connection {
   cancel(): Promise<void>;
   close(): Promise<void>;
   readonly closed: boolean;
+  /** QuestDB only: loads CSV into `table` through /imp (created when missing). */
+  importCsv(table: string, data: string | Uint8Array | ArrayBuffer, options?: ImportOptions): Promise<ImportReport>;
   /** Setting it takes effect from the next statement; refused inside a transaction. */
   autocommit: boolean;
 }

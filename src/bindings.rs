@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchAbort, FetchClient};
 use crate::http::HttpClient;
 use crate::pg::{PgConfig, PgSession};
+use crate::questdb::{QuestConfig, QuestSession};
 use crate::value::{self, Value};
 use crate::ws::WsTransport;
 
@@ -26,6 +27,7 @@ enum AnyBackend {
     Pg(PgSession<WsTransport>),
     Crate(CrateSession<FetchClient>),
     Databend(Box<DatabendSession<FetchClient>>),
+    Quest(QuestSession<FetchClient>),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -35,6 +37,7 @@ macro_rules! each {
             AnyBackend::Pg($b) => $e,
             AnyBackend::Crate($b) => $e,
             AnyBackend::Databend($b) => $e,
+            AnyBackend::Quest($b) => $e,
         }
     };
 }
@@ -305,7 +308,8 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
         "postgres" | "postgresql" => open_pg(url, Options::parse(options)?).await,
         "crate" | "http" | "https" => open_crate(url, Options::parse(options)?).await,
         "databend" => open_databend(url, Options::parse(options)?).await,
-        "questdb" | "databricks" | "ignite" => Err(Error::not_supported(format!(
+        "questdb" => open_questdb(url, Options::parse(options)?).await,
+        "databricks" | "ignite" => Err(Error::not_supported(format!(
             "{scheme}:// is not supported by this version of webdbc yet"
         ))),
         _ if !url.contains("://") => Err(Error::interface(
@@ -450,6 +454,45 @@ async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
     );
     wasm_bindgen_futures::spawn_local(keep_alive(handle, Rc::downgrade(&conn.inner)));
     Ok(conn)
+}
+
+async fn open_questdb(url: &str, opts: Options) -> Result<Connection> {
+    let mut cfg = QuestConfig::from_url(url)?;
+    if opts.autocommit == Some(false) {
+        return Err(Error::not_supported(
+            "QuestDB has no transactions over REST: autocommit is always on (leave the autocommit option out)",
+        ));
+    }
+    if let Some(n) = opts.fetch_size {
+        cfg.fetch_size = n;
+    }
+    // The server stops the statement (Statement-Timeout); the request is abandoned a second
+    // later if its answer does not come.
+    cfg.statement_timeout_ms = opts.statement_timeout_ms;
+    let opts = Options {
+        statement_timeout_ms: opts.statement_timeout_ms.map(|ms| ms + 1000),
+        ..opts
+    };
+    let http = http_client(
+        &opts,
+        &mut cfg.base_url,
+        "QuestDB sends no CORS headers, so a page on another origin needs a proxy that adds them",
+    )?;
+    let abort = http.abort_handle();
+    let session = with_timeout(
+        connect_timeout(&opts),
+        "connecting",
+        QuestSession::connect(http, cfg),
+    )
+    .await?;
+    Ok(Connection::new(
+        AnyBackend::Quest(session),
+        Stopper::Http {
+            abort,
+            databend: None,
+        },
+        opts.convert,
+    ))
 }
 
 /// What reaches a Databend query from outside the session: its kill and its heartbeat.
@@ -612,6 +655,43 @@ impl Connection {
         promise_unit(async move { inner.core.rollback().await })
     }
 
+    /// QuestDB only: loads CSV into `table` through `/imp` (created when missing). `data`: text,
+    /// Uint8Array or ArrayBuffer. `options`: `overwrite`, `timestamp`, `partitionBy`,
+    /// `atomicity` ('skipCol' | 'skipRow' | 'abort'), `delimiter`, `forceHeader`, `schema` (an
+    /// array of `{ name, type, pattern? }`). Resolves with QuestDB's report
+    /// (`rowsImported`, `rowsRejected`, `header`, `columns`).
+    #[wasm_bindgen(js_name = importCsv, unchecked_return_type = "Promise<ImportReport>")]
+    pub fn import_csv(&self, table: String, data: JsValue, options: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let setup = (|| {
+            let bytes = if let Some(s) = data.as_string() {
+                s.into_bytes()
+            } else if let Some(a) = data.dyn_ref::<Uint8Array>() {
+                a.to_vec()
+            } else if let Some(b) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+                Uint8Array::new(b).to_vec()
+            } else {
+                return Err(Error::programming(
+                    "importCsv data must be a string, a Uint8Array or an ArrayBuffer",
+                ));
+            };
+            let (params, schema) = import_options(&options)?;
+            Ok((bytes, params, schema))
+        })();
+        promise(async move {
+            let (bytes, params, schema) = setup?;
+            let mut backend = inner.core.backend().await?;
+            let AnyBackend::Quest(session) = &mut *backend else {
+                return Err(Error::not_supported(
+                    "importCsv is QuestDB's /imp: other databases load with INSERT or executemany",
+                ));
+            };
+            let report = session.import_csv(&table, &bytes, &params, schema).await?;
+            js_sys::JSON::parse(&report.to_string())
+                .map_err(|_| Error::malformed("the import report is not JSON"))
+        })
+    }
+
     /// Cancels the statement running on this connection, if any.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
@@ -722,6 +802,45 @@ fn aborted() -> Error {
     let mut e = Error::operational("the statement was aborted by its AbortSignal");
     e.code = Some("57014".into());
     e
+}
+
+/// importCsv options as /imp URL parameters, and the schema part.
+fn import_options(options: &JsValue) -> Result<(Vec<(String, String)>, Option<String>)> {
+    let mut params = Vec::new();
+    let mut schema = None;
+    if options.is_undefined() || options.is_null() {
+        return Ok((params, schema));
+    }
+    for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+        let k = key.as_string().unwrap_or_default();
+        let v = Reflect::get(options, &key).unwrap_or(JsValue::UNDEFINED);
+        if v.is_undefined() {
+            continue;
+        }
+        let name = match k.as_str() {
+            "overwrite" | "forceHeader" => {
+                params.push((k.clone(), boolean(&k, &v)?.to_string()));
+                continue;
+            }
+            "schema" => {
+                let text = js_sys::JSON::stringify(&v)
+                    .map_err(|_| Error::interface("importCsv option schema must be JSON"))?;
+                schema = Some(String::from(text));
+                continue;
+            }
+            "timestamp" | "partitionBy" | "delimiter" => k.clone(),
+            "atomicity" => {
+                choice(&k, &v, &["skipCol", "skipRow", "abort"])?;
+                k.clone()
+            }
+            _ => return Err(Error::interface(format!("unknown importCsv option {k:?}"))),
+        };
+        let text = v
+            .as_string()
+            .ok_or_else(|| Error::interface(format!("importCsv option {k} must be a string")))?;
+        params.push((name, text));
+    }
+    Ok((params, schema))
 }
 
 fn execute_options(options: &JsValue) -> Result<()> {

@@ -162,6 +162,13 @@ impl<B: Backend> Connection<B> {
         self.shared.autocommit.get()
     }
 
+    /// The backend itself, for an operation outside the cursor API (a bulk load), once any
+    /// cursor's open result is stashed.
+    pub async fn backend(&self) -> Result<MutexGuard<'_, B>> {
+        self.check_open()?;
+        self.shared.acquire(None).await
+    }
+
     /// An operation holds the backend right now.
     pub fn is_busy(&self) -> bool {
         self.shared.backend.try_lock().is_none()

@@ -54,6 +54,19 @@ pub fn parse_json(resp: &Response) -> Result<serde_json::Value> {
     serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
 }
 
+/// Percent-encodes a URL query component (everything but RFC 3986's unreserved characters).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A base URL (`http://host:port`) from a DSN's host and port.
 pub fn base_url(https: bool, host: &str, port: u16) -> String {
     let host = if host.contains(':') {

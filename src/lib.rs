@@ -14,6 +14,7 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod pg;
+pub mod questdb;
 pub mod sql;
 pub mod transport;
 pub mod value;

@@ -15,7 +15,7 @@ pub enum ParamStyle {
     Named,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scanned {
     /// The statement with every placeholder as `$n`.
     pub sql: String,

@@ -59,6 +59,13 @@ scenarios! {
     databend_transactions => "databendTransactions",
     databend_errors => "databendErrors",
     databend_cancel => "databendCancel",
+    questdb_seed_flow => "questdbSeedFlow",
+    questdb_types => "questdbTypes",
+    questdb_injection => "questdbInjection",
+    questdb_paging => "questdbPaging",
+    questdb_errors => "questdbErrors",
+    questdb_import => "questdbImport",
+    questdb_cancel => "questdbCancel",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -115,5 +122,6 @@ fn env() -> JsValue {
     var!("crateDead", "WEBDBC_TEST_CRATE_DEAD");
     var!("crateNoCors", "WEBDBC_TEST_CRATE_NO_CORS");
     var!("databend", "WEBDBC_TEST_DATABEND");
+    var!("questdb", "WEBDBC_TEST_QUESTDB");
     env.into()
 }

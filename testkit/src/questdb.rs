@@ -431,7 +431,7 @@ fn translate(query: &str) -> String {
                 let n = rest[open + 1..close].trim();
                 out.push_str(&rest[..i]);
                 out.push_str(&format!(
-                    "(WITH RECURSIVE ls(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM ls WHERE x < {n}) SELECT x FROM ls)"
+                    "(WITH RECURSIVE ls(x) AS (SELECT 1 WHERE {n} >= 1 UNION ALL SELECT x + 1 FROM ls WHERE x < {n}) SELECT x FROM ls)"
                 ));
                 rest = &rest[close + 1..];
             }
@@ -705,10 +705,16 @@ async fn import(
         || first
             .iter()
             .all(|f| f.parse::<f64>().is_err() && civil::parse_micros(f).is_none());
-    let names: Vec<String> = if header {
-        first.iter().map(|f| f.trim().to_string()).collect()
-    } else {
-        (0..first.len()).map(|i| format!("f{i}")).collect()
+    let overwrite = params.get("overwrite").is_some_and(|v| v == "true");
+    // Without a header, values go to an existing table's columns by position.
+    let existing = {
+        let server = s.lock().unwrap_or_else(|e| e.into_inner());
+        server.engine.columns(SCHEMA, &name).filter(|_| !overwrite)
+    };
+    let names: Vec<String> = match (&existing, header) {
+        (_, true) => first.iter().map(|f| f.trim().to_string()).collect(),
+        (Some(cols), false) => cols.iter().map(|(n, _)| n.clone()).collect(),
+        (None, false) => (0..first.len()).map(|i| format!("f{i}")).collect(),
     };
     let records: Vec<Vec<String>> = lines[usize::from(header)..]
         .iter()
@@ -726,18 +732,23 @@ async fn import(
             ))
         })
         .collect();
+    let known: HashMap<String, Ty> = existing.unwrap_or_default().into_iter().collect();
     let types: Vec<Ty> = names
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            declared.get(n).cloned().unwrap_or_else(|| {
-                infer(
-                    &records
-                        .iter()
-                        .map(|r| r.get(i).map_or("", String::as_str))
-                        .collect::<Vec<_>>(),
-                )
-            })
+            declared
+                .get(n)
+                .or(known.get(n))
+                .cloned()
+                .unwrap_or_else(|| {
+                    infer(
+                        &records
+                            .iter()
+                            .map(|r| r.get(i).map_or("", String::as_str))
+                            .collect::<Vec<_>>(),
+                    )
+                })
         })
         .collect();
     let atomicity = params
@@ -854,7 +865,7 @@ mod tests {
     fn translates_questdb_sql() {
         assert_eq!(
             translate("SELECT x FROM long_sequence(3)"),
-            "SELECT x FROM (WITH RECURSIVE ls(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM ls WHERE x < 3) SELECT x FROM ls)"
+            "SELECT x FROM (WITH RECURSIVE ls(x) AS (SELECT 1 WHERE 3 >= 1 UNION ALL SELECT x + 1 FROM ls WHERE x < 3) SELECT x FROM ls)"
         );
         assert_eq!(
             translate("INSERT INTO t VALUES (ARRAY[[1.0, 2.0], [3.0]])"),

@@ -159,6 +159,13 @@ impl<T: Clone> Engine<T> {
         t
     }
 
+    /// A table's columns and their vendor types.
+    pub fn columns(&self, schema: &str, table: &str) -> Option<Vec<(String, T)>> {
+        self.catalog
+            .get(&(schema.to_string(), table.to_string()))
+            .cloned()
+    }
+
     pub fn has_schema(&self, schema: &str) -> bool {
         self.schemas.iter().any(|s| s == schema)
     }

@@ -19,6 +19,7 @@ const env = {
   crateDead: process.env.WEBDBC_TEST_CRATE_DEAD,
   crateNoCors: process.env.WEBDBC_TEST_CRATE_NO_CORS,
   databend: process.env.WEBDBC_TEST_DATABEND,
+  questdb: process.env.WEBDBC_TEST_QUESTDB,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
