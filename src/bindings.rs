@@ -804,8 +804,11 @@ fn aborted() -> Error {
     e
 }
 
+/// /imp URL parameters, and the schema part.
+type ImportOptions = (Vec<(String, String)>, Option<String>);
+
 /// importCsv options as /imp URL parameters, and the schema part.
-fn import_options(options: &JsValue) -> Result<(Vec<(String, String)>, Option<String>)> {
+fn import_options(options: &JsValue) -> Result<ImportOptions> {
     let mut params = Vec::new();
     let mut schema = None;
     if options.is_undefined() || options.is_null() {
