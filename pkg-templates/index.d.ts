@@ -113,7 +113,8 @@ export class Connection {
 
 /** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), or CrateDB's
  * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`, or
- * Databend's `databend://user:pass@host:8000/db?sslmode=disable`. */
+ * Databend's `databend://user:pass@host:8000/db?sslmode=disable`, or QuestDB's
+ * `questdb://admin:quest@host:9000`. */
 export function connect(url: string, options?: ConnectOptions): Promise<Connection>;
 export function load(): Promise<void>;
 export function wasmMemoryBytes(): Promise<number>;

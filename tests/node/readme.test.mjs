@@ -34,40 +34,48 @@ test("the README example runs as written", async () => {
   }
 });
 
-test("the README's CrateDB example runs as written", async () => {
+/** Runs the README's example marked `<!-- example: name -->`, with its URL swapped for `url`. */
+async function runMarkedExample(name, urlInReadme, url) {
   const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-  const example = readme.match(/<!-- example: cratedb -->\n```js\n([\s\S]*?)```/)[1];
+  const example = readme.match(new RegExp(`<!-- example: ${name} -->\n\`\`\`js\n([\\s\\S]*?)\`\`\``))[1];
   const code = example
-    .replace('"crate://admin:secret@db.example:4200?schema=doc"', JSON.stringify(`${process.env.WEBDBC_TEST_CRATE}?schema=doc`))
+    .replace(JSON.stringify(urlInReadme), JSON.stringify(url))
     .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
     .replaceAll("console.log(", "globalThis.__log(");
-  assert.ok(code.includes(process.env.WEBDBC_TEST_CRATE), "the example's URL was found");
+  assert.ok(code.includes(url), `the ${name} example's URL was found`);
   const logged = [];
   globalThis.__log = (...args) => logged.push(args);
-  const file = join(await mkdtemp(join(tmpdir(), "webdbc-readme-")), "crate-example.mjs");
+  const file = join(await mkdtemp(join(tmpdir(), "webdbc-readme-")), `${name}-example.mjs`);
   await writeFile(file, code);
   await import(file);
+  return logged;
+}
+
+async function dropTable(url, table) {
+  const conn = await webdbc.connect(url);
+  await conn.cursor().execute(`DROP TABLE IF EXISTS ${table}`);
+  await conn.close();
+}
+
+test("the README's CrateDB example runs as written", async () => {
+  const logged = await runMarkedExample("cratedb", "crate://admin:secret@db.example:4200?schema=doc", `${process.env.WEBDBC_TEST_CRATE}?schema=doc`);
   assert.deepEqual(logged, [[3], ["Mont Blanc", 4808], ["Monte Rosa", 4634], ["Dom", 4545]]);
 });
 
 test("the README's Databend example runs as written", async () => {
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
-  const example = readme.match(/<!-- example: databend -->\n```js\n([\s\S]*?)```/)[1];
-  const code = example
-    .replace('"databend://user1:abc123@127.0.0.1:8000/default?sslmode=disable"', JSON.stringify(process.env.WEBDBC_TEST_DATABEND))
-    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
-    .replaceAll("console.log(", "globalThis.__log(");
-  assert.ok(code.includes(process.env.WEBDBC_TEST_DATABEND), "the example's URL was found");
-  const logged = [];
-  globalThis.__log = (...args) => logged.push(args);
-  const file = join(await mkdtemp(join(tmpdir(), "webdbc-readme-")), "databend-example.mjs");
-  await writeFile(file, code);
   try {
-    await import(file);
+    const logged = await runMarkedExample("databend", "databend://user1:abc123@127.0.0.1:8000/default?sslmode=disable", process.env.WEBDBC_TEST_DATABEND);
     assert.deepEqual(logged, [["Readings in Database Systems", "Michael Stonebraker", "2004"]]);
   } finally {
-    const conn = await webdbc.connect(process.env.WEBDBC_TEST_DATABEND);
-    await conn.cursor().execute("DROP TABLE IF EXISTS booklist");
-    await conn.close();
+    await dropTable(process.env.WEBDBC_TEST_DATABEND, "booklist");
+  }
+});
+
+test("the README's QuestDB example runs as written", async () => {
+  try {
+    const logged = await runMarkedExample("questdb", "questdb://admin:quest@localhost:9000", process.env.WEBDBC_TEST_QUESTDB);
+    assert.deepEqual(logged, [[[[11, 12], [13, 14]]]]);
+  } finally {
+    await dropTable(process.env.WEBDBC_TEST_QUESTDB, "some_table");
   }
 });
