@@ -5,6 +5,7 @@
 pub mod civil;
 pub mod cratedb;
 pub mod databend;
+pub mod databricks;
 pub mod httpd;
 pub mod questdb;
 pub mod sqlite;

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let crate_no_cors = cratedb::start_crate_server(false);
     let databend_port = databend::start_databend_server();
     let questdb_port = questdb::start_questdb_server();
+    let databricks_port = databricks::start_databricks_server();
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             ("crate".into(), local(crate_no_cors)),
             ("databend".into(), local(databend_port)),
             ("questdb".into(), local(questdb_port)),
+            ("databricks".into(), local(databricks_port)),
         ],
         // Test pages are served from random ports.
         allowed_origins: vec!["*".into()],
@@ -82,6 +84,14 @@ fn main() -> ExitCode {
         (
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
+        ),
+        (
+            "WEBDBC_TEST_DATABRICKS",
+            format!(
+                "databricks://token:{}@127.0.0.1:{databricks_port}?http_path=/sql/1.0/warehouses/{}&catalog=main&schema=default&sslmode=disable",
+                databricks::DATABRICKS_TOKEN,
+                databricks::WAREHOUSE_ID
+            ),
         ),
         (
             "WEBDBC_TEST_QUESTDB",
