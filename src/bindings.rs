@@ -14,9 +14,10 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::client::{self, Backend, Batch, Column, Outcome, Params, Row};
 use crate::cratedb::{CrateConfig, CrateSession};
 use crate::databend::{DatabendConfig, DatabendSession, Running};
+use crate::databricks::{DatabricksConfig, DatabricksSession};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchAbort, FetchClient};
-use crate::http::HttpClient;
+use crate::http::{HttpClient, Request};
 use crate::pg::{PgConfig, PgSession};
 use crate::questdb::{QuestConfig, QuestSession};
 use crate::value::{self, Value};
@@ -28,6 +29,7 @@ enum AnyBackend {
     Crate(CrateSession<FetchClient>),
     Databend(Box<DatabendSession<FetchClient>>),
     Quest(QuestSession<FetchClient>),
+    Databricks(Box<DatabricksSession<FetchClient>>),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -38,6 +40,7 @@ macro_rules! each {
             AnyBackend::Crate($b) => $e,
             AnyBackend::Databend($b) => $e,
             AnyBackend::Quest($b) => $e,
+            AnyBackend::Databricks($b) => $e,
         }
     };
 }
@@ -82,6 +85,7 @@ extern "C" {
     fn error_classes_js() -> JsValue;
     type Timer;
     fn timer(ms: f64) -> Timer;
+    fn sleep(ms: f64) -> js_sys::Promise;
     #[wasm_bindgen(method, getter)]
     fn promise(this: &Timer) -> js_sys::Promise;
     #[wasm_bindgen(method)]
@@ -273,6 +277,11 @@ fn relay_url(relay: &str, host: &str, port: u16) -> String {
     format!("{relay}{sep}address={host}:{port}")
 }
 
+/// A promise that resolves after `ms`, for pauses within an operation.
+pub(crate) fn sleep_promise(ms: f64) -> js_sys::Promise {
+    sleep(ms)
+}
+
 /// Resolves with `fut`'s output, or fails with OperationalError after `ms`.
 pub(crate) async fn with_timeout<T>(
     ms: u64,
@@ -309,7 +318,8 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
         "crate" | "http" | "https" => open_crate(url, Options::parse(options)?).await,
         "databend" => open_databend(url, Options::parse(options)?).await,
         "questdb" => open_questdb(url, Options::parse(options)?).await,
-        "databricks" | "ignite" => Err(Error::not_supported(format!(
+        "databricks" => open_databricks(url, Options::parse(options)?).await,
+        "ignite" => Err(Error::not_supported(format!(
             "{scheme}:// is not supported by this version of webdbc yet"
         ))),
         _ if !url.contains("://") => Err(Error::interface(
@@ -409,10 +419,7 @@ async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
     .await?;
     Ok(Connection::new(
         AnyBackend::Crate(session),
-        Stopper::Http {
-            abort,
-            databend: None,
-        },
+        Stopper::Http { abort, kill: None },
         opts.convert,
     ))
 }
@@ -444,11 +451,13 @@ async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
         running: session.running.clone(),
         http: FetchClient::new(Some(10_000), String::new()),
     });
+    let (cfg, running) = (session.cfg.clone(), session.running.clone());
+    let kill = KillSwitch::new(move || running.borrow().kill(&cfg));
     let conn = Connection::new(
         AnyBackend::Databend(Box::new(session)),
         Stopper::Http {
             abort,
-            databend: Some(handle.clone()),
+            kill: Some(kill),
         },
         opts.convert,
     );
@@ -487,29 +496,79 @@ async fn open_questdb(url: &str, opts: Options) -> Result<Connection> {
     .await?;
     Ok(Connection::new(
         AnyBackend::Quest(session),
+        Stopper::Http { abort, kill: None },
+        opts.convert,
+    ))
+}
+
+async fn open_databricks(url: &str, opts: Options) -> Result<Connection> {
+    let mut cfg = DatabricksConfig::from_url(url)?;
+    if opts.autocommit == Some(false) {
+        return Err(Error::not_supported(
+            "the Databricks Statement Execution API has no transactions: autocommit is always on \
+             (leave the autocommit option out)",
+        ));
+    }
+    // The warehouse stops a statement that outlives its wait (5 s to 50 s); the client gives up
+    // on the request at the timeout itself.
+    if let Some(ms) = opts.statement_timeout_ms {
+        cfg.wait_timeout = format!("{}s", ms.div_ceil(1000).clamp(5, 50));
+        cfg.cancel_on_wait_timeout = true;
+    }
+    let http = http_client(
+        &opts,
+        &mut cfg.base_url,
+        "Databricks sends no CORS headers: pages reach it through a proxy that holds the token \
+         (Databricks' own advice)",
+    )?;
+    let abort = http.abort_handle();
+    let session = with_timeout(
+        connect_timeout(&opts),
+        "connecting",
+        DatabricksSession::connect(http, cfg),
+    )
+    .await?;
+    let (cfg, running) = (session.cfg.clone(), session.running.clone());
+    let kill =
+        KillSwitch::new(move || running.borrow().as_deref().map(|id| cfg.cancel_request(id)));
+    Ok(Connection::new(
+        AnyBackend::Databricks(Box::new(session)),
         Stopper::Http {
             abort,
-            databend: None,
+            kill: Some(kill),
         },
         opts.convert,
     ))
 }
 
-/// What reaches a Databend query from outside the session: its kill and its heartbeat.
-struct DatabendHandle {
-    cfg: DatabendConfig,
-    running: Rc<RefCell<Running>>,
+/// Stops the statement running on the server, for backends that can be asked to.
+struct KillSwitch {
+    /// The request that stops what runs now, if anything does.
+    request: Box<dyn Fn() -> Option<Request>>,
     /// Its own client: a cancel must not be aborted with the request it cancels.
     http: FetchClient,
 }
 
-impl DatabendHandle {
-    async fn kill(&self) {
-        let req = self.running.borrow().kill(&self.cfg);
-        if let Some(req) = req {
+impl KillSwitch {
+    fn new(request: impl Fn() -> Option<Request> + 'static) -> Rc<KillSwitch> {
+        Rc::new(KillSwitch {
+            request: Box::new(request),
+            http: FetchClient::new(Some(10_000), String::new()),
+        })
+    }
+
+    async fn pull(&self) {
+        if let Some(req) = (self.request)() {
             let _ = self.http.send(req).await;
         }
     }
+}
+
+/// What keeps a Databend result alive: its heartbeat.
+struct DatabendHandle {
+    cfg: DatabendConfig,
+    running: Rc<RefCell<Running>>,
+    http: FetchClient,
 }
 
 /// Heartbeats for a result left unread, so that the server keeps it (as bendsql does): when no
@@ -556,10 +615,11 @@ enum Stopper {
         cancel_request: Option<Vec<u8>>,
         socket: web_sys::WebSocket,
     },
-    /// Aborting the request in flight; for Databend, killing the query on the server too.
+    /// Aborting the request in flight, and where the server can be asked, stopping the
+    /// statement there too.
     Http {
         abort: FetchAbort,
-        databend: Option<Rc<DatabendHandle>>,
+        kill: Option<Rc<KillSwitch>>,
     },
 }
 
@@ -574,10 +634,10 @@ impl ConnInner {
     async fn cancel(&self) -> Result<()> {
         use crate::transport::Transport;
         let (relay, websocket, cancel_request) = match &self.stopper {
-            Stopper::Http { abort, databend } => {
+            Stopper::Http { abort, kill } => {
                 abort.cancel();
-                if let Some(d) = databend {
-                    d.kill().await;
+                if let Some(k) = kill {
+                    k.pull().await;
                 }
                 return Ok(());
             }
@@ -708,10 +768,10 @@ impl Connection {
                 Stopper::Pg { socket, .. } => {
                     let _ = socket.close();
                 }
-                Stopper::Http { abort, databend } => {
+                Stopper::Http { abort, kill } => {
                     abort.close();
-                    if let Some(d) = databend.clone() {
-                        wasm_bindgen_futures::spawn_local(async move { d.kill().await });
+                    if let Some(k) = kill.clone() {
+                        wasm_bindgen_futures::spawn_local(async move { k.pull().await });
                     }
                 }
             }

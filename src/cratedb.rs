@@ -76,18 +76,18 @@ impl CrateConfig {
     }
 
     fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {
-        let mut headers = vec![("Accept", "application/json".to_string())];
+        let mut headers = vec![("Accept".into(), "application/json".to_string())];
         if let Some(user) = &self.user {
             headers.push((
-                "Authorization",
+                "Authorization".into(),
                 basic_auth(user, self.password.as_deref().unwrap_or("")),
             ));
         }
         if let Some(schema) = &self.schema {
-            headers.push(("Default-Schema", schema.clone()));
+            headers.push(("Default-Schema".into(), schema.clone()));
         }
         if body.is_some() {
-            headers.push(("Content-Type", "application/json".to_string()));
+            headers.push(("Content-Type".into(), "application/json".to_string()));
         }
         Request {
             method,
@@ -667,6 +667,7 @@ mod tests {
         Response {
             status,
             content_type: "application/json".into(),
+            headers: Vec::new(),
             body: body.as_bytes().to_vec(),
         }
     }
@@ -704,8 +705,10 @@ mod tests {
         assert_eq!(r.url, "http://h:4201/_sql?types=true");
         assert!(r
             .headers
-            .contains(&("Authorization", "Basic d2ViZGJjOnNlY3JldA==".into())));
-        assert!(r.headers.contains(&("Default-Schema", "doc2".into())));
+            .contains(&("Authorization".into(), "Basic d2ViZGJjOnNlY3JldA==".into())));
+        assert!(r
+            .headers
+            .contains(&("Default-Schema".into(), "doc2".into())));
         assert_eq!(r.body.unwrap(), br#"{"stmt":"SELECT $1","args":[1]}"#);
         let body = sql_body("SELECT 1", Some(vec![]), None);
         assert_eq!(body.to_string(), r#"{"stmt":"SELECT 1"}"#);
@@ -805,6 +808,7 @@ mod tests {
         let text = Response {
             status: 401,
             content_type: "text/plain".into(),
+            headers: Vec::new(),
             body: b"password authentication failed for user \"u\"".to_vec(),
         };
         let e = reply_error(&text, Some("u"));

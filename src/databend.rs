@@ -109,17 +109,20 @@ impl DatabendConfig {
 
     pub fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {
         let mut headers = vec![
-            ("Authorization", basic_auth(&self.user, &self.password)),
-            ("Accept", "application/json".to_string()),
+            (
+                "Authorization".into(),
+                basic_auth(&self.user, &self.password),
+            ),
+            ("Accept".into(), "application/json".to_string()),
         ];
         if let Some(w) = &self.warehouse {
-            headers.push(("X-DATABEND-WAREHOUSE", w.clone()));
+            headers.push(("X-DATABEND-WAREHOUSE".into(), w.clone()));
         }
         if let Some(t) = &self.tenant {
-            headers.push(("X-DATABEND-TENANT", t.clone()));
+            headers.push(("X-DATABEND-TENANT".into(), t.clone()));
         }
         if body.is_some() {
-            headers.push(("Content-Type", "application/json".to_string()));
+            headers.push(("Content-Type".into(), "application/json".to_string()));
         }
         Request {
             method,
@@ -810,7 +813,7 @@ impl<H: HttpClient> DatabendSession<H> {
         let id = format!("{:016x}{:016x}", self.cfg.query_id_seed, self.queries);
         self.running.borrow_mut().query = Some((None, id.clone(), None));
         let mut req = self.cfg.request("POST", "/v1/query", Some(body));
-        req.headers.push(("X-DATABEND-QUERY-ID", id));
+        req.headers.push(("X-DATABEND-QUERY-ID".into(), id));
         let resp = self.http.send(req).await?;
         if resp.status != 200 {
             self.running.borrow_mut().query = None;

@@ -109,12 +109,22 @@ impl FetchClient {
             .ok()
             .flatten()
             .unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Ok(Some(entries)) = js_sys::try_iter(&resp.headers()) {
+            for entry in entries.flatten() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    headers.push((k.to_ascii_lowercase(), v));
+                }
+            }
+        }
         let fail = |e: JsValue| self.network_error(&req.url, &e, true);
         let buffer = resp.array_buffer().map_err(fail)?;
         let body = JsFuture::from(buffer).await.map_err(fail)?;
         Ok(Response {
             status: resp.status(),
             content_type,
+            headers,
             body: Uint8Array::new(&body).to_vec(),
         })
     }
@@ -169,6 +179,10 @@ fn origin(url: &str) -> &str {
 }
 
 impl HttpClient for FetchClient {
+    async fn pause(&self, ms: u32) {
+        let _ = JsFuture::from(crate::bindings::sleep_promise(f64::from(ms))).await;
+    }
+
     async fn send(&self, req: Request) -> Result<Response> {
         if self.state.stop.get() == Some(Stop::Closed) {
             return Err(Error::closed("connection"));

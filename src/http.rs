@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 pub struct Request {
     pub method: &'static str,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
 }
 
@@ -17,10 +17,19 @@ pub struct Request {
 pub struct Response {
     pub status: u16,
     pub content_type: String,
+    /// The other headers the client may read, names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn is_json(&self) -> bool {
         self.content_type.starts_with("application/json")
     }
@@ -41,6 +50,8 @@ pub trait HttpClient {
     /// Sends the request and reads the whole response. Network failures are errors; HTTP error
     /// statuses are responses.
     async fn send(&self, req: Request) -> Result<Response>;
+    /// Waits `ms` milliseconds (between polls of a running statement).
+    async fn pause(&self, ms: u32);
 }
 
 /// `Authorization: Basic …` for a user and password.

@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod client;
 pub mod cratedb;
 pub mod databend;
+pub mod databricks;
 pub mod dsn;
 pub mod error;
 #[cfg(target_arch = "wasm32")]

@@ -79,16 +79,16 @@ impl QuestConfig {
         Ok(cfg)
     }
 
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = vec![("Accept", "application/json".to_string())];
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = vec![("Accept".into(), "application/json".to_string())];
         if let Some(user) = &self.user {
             headers.push((
-                "Authorization",
+                "Authorization".into(),
                 basic_auth(user, self.password.as_deref().unwrap_or("")),
             ));
         }
         if let Some(ms) = self.statement_timeout_ms {
-            headers.push(("Statement-Timeout", ms.to_string()));
+            headers.push(("Statement-Timeout".into(), ms.to_string()));
         }
         headers
     }
@@ -445,7 +445,7 @@ impl<H: HttpClient> QuestSession<H> {
         }
         let mut headers = self.cfg.headers();
         headers.push((
-            "Content-Type",
+            "Content-Type".into(),
             format!("multipart/form-data; boundary={boundary}"),
         ));
         let resp = self

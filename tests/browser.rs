@@ -66,6 +66,11 @@ scenarios! {
     questdb_errors => "questdbErrors",
     questdb_import => "questdbImport",
     questdb_cancel => "questdbCancel",
+    databricks_seed_flow => "databricksSeedFlow",
+    databricks_types => "databricksTypes",
+    databricks_chunks => "databricksChunks",
+    databricks_errors => "databricksErrors",
+    databricks_async => "databricksAsync",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -123,5 +128,6 @@ fn env() -> JsValue {
     var!("crateNoCors", "WEBDBC_TEST_CRATE_NO_CORS");
     var!("databend", "WEBDBC_TEST_DATABEND");
     var!("questdb", "WEBDBC_TEST_QUESTDB");
+    var!("databricks", "WEBDBC_TEST_DATABRICKS");
     env.into()
 }

@@ -84,6 +84,11 @@ fn cors(headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
     if let Some(origin) = origin {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        // Pages may read the target's headers too (Retry-After, X-DATABEND-*).
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("*"),
+        );
     }
 }
 

@@ -57,6 +57,11 @@ export function installAsyncIterator(cursor) {
   });
 }
 
+/** Resolves after `ms`: a pause inside an operation someone awaits, so Node keeps running for it. */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** A timer for `ms` milliseconds: `promise` resolves then, `cancel()` stops it. In Node it does not
  * keep the process alive. */
 export function timer(ms) {

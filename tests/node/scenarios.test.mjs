@@ -20,6 +20,7 @@ const env = {
   crateNoCors: process.env.WEBDBC_TEST_CRATE_NO_CORS,
   databend: process.env.WEBDBC_TEST_DATABEND,
   questdb: process.env.WEBDBC_TEST_QUESTDB,
+  databricks: process.env.WEBDBC_TEST_DATABRICKS,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
