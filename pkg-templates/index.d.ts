@@ -114,7 +114,8 @@ export class Connection {
 /** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), or CrateDB's
  * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`, or
  * Databend's `databend://user:pass@host:8000/db?sslmode=disable`, or QuestDB's
- * `questdb://admin:quest@host:9000`. */
+ * `questdb://admin:quest@host:9000`, or Databricks'
+ * `databricks://token:<PAT>@host?http_path=/sql/1.0/warehouses/<id>&catalog=&schema=`. */
 export function connect(url: string, options?: ConnectOptions): Promise<Connection>;
 export function load(): Promise<void>;
 export function wasmMemoryBytes(): Promise<number>;

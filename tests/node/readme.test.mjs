@@ -79,3 +79,13 @@ test("the README's QuestDB example runs as written", async () => {
     await dropTable(process.env.WEBDBC_TEST_QUESTDB, "some_table");
   }
 });
+
+test("the README's Databricks example runs as written", async () => {
+  try {
+    const readme = "databricks://token:dapi0123456789@adb-1234.5.azuredatabricks.net?http_path=/sql/1.0/warehouses/abcdef1234567890&catalog=main&schema=default";
+    const logged = await runMarkedExample("databricks", readme, process.env.WEBDBC_TEST_DATABRICKS);
+    assert.deepEqual(logged, [[[[2n, "7.25"]]]]);
+  } finally {
+    await dropTable(process.env.WEBDBC_TEST_DATABRICKS, "trips");
+  }
+});
