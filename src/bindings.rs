@@ -313,22 +313,38 @@ pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
 
 async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
-    match scheme.as_str() {
-        "postgres" | "postgresql" => open_pg(url, Options::parse(options)?).await,
-        "crate" | "http" | "https" => open_crate(url, Options::parse(options)?).await,
-        "databend" => open_databend(url, Options::parse(options)?).await,
-        "questdb" => open_questdb(url, Options::parse(options)?).await,
-        "databricks" => open_databricks(url, Options::parse(options)?).await,
-        "ignite" => Err(Error::not_supported(format!(
-            "{scheme}:// is not supported by this version of webdbc yet"
-        ))),
-        _ if !url.contains("://") => Err(Error::interface(
-            "malformed connection URL: expected scheme://host",
-        )),
-        _ => Err(Error::interface(format!(
-            "unsupported URL scheme {scheme:?}"
-        ))),
+    let opts = || Options::parse(options);
+    let conn = match scheme.as_str() {
+        "postgres" | "postgresql" => open_pg(url, opts()?).await?,
+        "crate" | "http" | "https" => open_crate(url, opts()?).await?,
+        "databend" => open_databend(url, opts()?).await?,
+        "questdb" => open_questdb(url, opts()?).await?,
+        "databricks" => open_databricks(url, opts()?).await?,
+        "ignite" => {
+            return Err(Error::not_supported(format!(
+                "{scheme}:// is not supported by this version of webdbc yet"
+            )))
+        }
+        _ if !url.contains("://") => {
+            return Err(Error::interface(
+                "malformed connection URL: expected scheme://host",
+            ))
+        }
+        _ => {
+            return Err(Error::interface(format!(
+                "unsupported URL scheme {scheme:?}"
+            )))
+        }
+    };
+    // The option, where the backend can honour it (a database without transactions refuses
+    // autocommit: false).
+    if let Some(on) = opts()?.autocommit {
+        if let Err(e) = conn.inner.core.try_set_autocommit(on) {
+            conn.inner.core.close().await;
+            return Err(e);
+        }
     }
+    Ok(conn)
 }
 
 async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
@@ -396,11 +412,6 @@ fn connect_timeout(opts: &Options) -> u64 {
 
 async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = CrateConfig::from_url(url)?;
-    if opts.autocommit == Some(false) {
-        return Err(Error::not_supported(
-            "CrateDB has no transactions: autocommit is always on (leave the autocommit option out)",
-        ));
-    }
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
@@ -467,11 +478,6 @@ async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
 
 async fn open_questdb(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = QuestConfig::from_url(url)?;
-    if opts.autocommit == Some(false) {
-        return Err(Error::not_supported(
-            "QuestDB has no transactions over REST: autocommit is always on (leave the autocommit option out)",
-        ));
-    }
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
@@ -503,12 +509,6 @@ async fn open_questdb(url: &str, opts: Options) -> Result<Connection> {
 
 async fn open_databricks(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = DatabricksConfig::from_url(url)?;
-    if opts.autocommit == Some(false) {
-        return Err(Error::not_supported(
-            "the Databricks Statement Execution API has no transactions: autocommit is always on \
-             (leave the autocommit option out)",
-        ));
-    }
     // The warehouse stops a statement that outlives its wait (5 s to 50 s); the client gives up
     // on the request at the timeout itself.
     if let Some(ms) = opts.statement_timeout_ms {

@@ -62,6 +62,17 @@ pub struct Batch {
     pub rowcount: i64,
 }
 
+impl Batch {
+    /// No more rows: the result ended with `rowcount`.
+    pub fn end(rowcount: i64) -> Batch {
+        Batch {
+            rows: Vec::new(),
+            done: true,
+            rowcount,
+        }
+    }
+}
+
 #[allow(async_fn_in_trait)] // futures stay on one thread (wasm)
 pub trait Backend {
     async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome>;
@@ -76,6 +87,40 @@ pub trait Backend {
     fn autocommit(&self) -> bool;
     fn set_autocommit(&mut self, on: bool) -> Result<()>;
     async fn close(&mut self);
+}
+
+/// The error for a transaction asked of `database`, which commits every statement by itself.
+pub fn no_transactions(database: &str) -> Error {
+    Error::not_supported(format!(
+        "{database} has no transactions: every statement is committed when it runs (autocommit is always on)"
+    ))
+}
+
+/// The transaction methods of a [`Backend`] whose every statement commits by itself: `commit`
+/// has nothing to do, `rollback` and turning autocommit off are [`no_transactions`].
+#[macro_export]
+macro_rules! autocommit_only {
+    ($database:expr) => {
+        async fn commit(&mut self) -> $crate::error::Result<()> {
+            Ok(())
+        }
+
+        async fn rollback(&mut self) -> $crate::error::Result<()> {
+            Err($crate::client::no_transactions($database))
+        }
+
+        fn autocommit(&self) -> bool {
+            true
+        }
+
+        fn set_autocommit(&mut self, on: bool) -> $crate::error::Result<()> {
+            if on {
+                Ok(())
+            } else {
+                Err($crate::client::no_transactions($database))
+            }
+        }
+    };
 }
 
 /// The rest of a cursor's result, and how it ended: its row count, or the error that ended it.

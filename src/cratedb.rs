@@ -34,16 +34,8 @@ impl CrateConfig {
     /// Reads `crate://[user[:password]@]host[:4200][/schema][?schema=&ssl=true]`, or an
     /// `http://` / `https://` node URL as crate-python takes.
     pub fn from_url(url: &str) -> Result<CrateConfig> {
-        let dsn = Dsn::parse(url)?;
-        let mut https = match dsn.scheme.as_str() {
-            "crate" | "http" => false,
-            "https" => true,
-            other => {
-                return Err(Error::interface(format!(
-                    "unsupported URL scheme {other:?} for CrateDB (expected crate://, http:// or https://)"
-                )))
-            }
-        };
+        let dsn = Dsn::parse_as(url, &["crate", "http", "https"], "CrateDB")?;
+        let mut https = dsn.scheme == "https";
         let mut cfg = CrateConfig {
             base_url: String::new(),
             user: dsn.user,
@@ -497,11 +489,7 @@ impl<H: HttpClient> CrateSession<H> {
 
     fn next_batch(&mut self) -> Result<Batch> {
         let Some(p) = self.pending.as_mut() else {
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount: -1,
-            });
+            return Ok(Batch::end(-1));
         };
         let mut rows = Vec::new();
         for raw in p.rows.by_ref().take(self.cfg.fetch_size as usize) {
@@ -627,36 +615,11 @@ impl<H: HttpClient> Backend for CrateSession<H> {
         Ok(())
     }
 
-    /// Every statement is committed as it runs.
-    async fn commit(&mut self) -> Result<()> {
-        Ok(())
-    }
-
-    async fn rollback(&mut self) -> Result<()> {
-        Err(no_transactions())
-    }
-
-    fn autocommit(&self) -> bool {
-        true
-    }
-
-    fn set_autocommit(&mut self, on: bool) -> Result<()> {
-        if on {
-            Ok(())
-        } else {
-            Err(no_transactions())
-        }
-    }
+    crate::autocommit_only!("CrateDB");
 
     async fn close(&mut self) {
         self.pending = None;
     }
-}
-
-fn no_transactions() -> Error {
-    Error::not_supported(
-        "CrateDB has no transactions: every statement is committed when it runs (autocommit is always on)",
-    )
 }
 
 #[cfg(test)]

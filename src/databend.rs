@@ -43,13 +43,7 @@ impl DatabendConfig {
     /// bendsql, https is the default, a missing port is 443 (80 for http), and unknown
     /// parameters are session settings.
     pub fn from_url(url: &str) -> Result<DatabendConfig> {
-        let dsn = Dsn::parse(url)?;
-        if dsn.scheme != "databend" {
-            return Err(Error::interface(format!(
-                "unsupported URL scheme {:?} for Databend (expected databend://)",
-                dsn.scheme
-            )));
-        }
+        let dsn = Dsn::parse_as(url, &["databend"], "Databend")?;
         let mut https = true;
         let mut cfg = DatabendConfig {
             base_url: String::new(),
@@ -867,11 +861,7 @@ impl<H: HttpClient> DatabendSession<H> {
     /// The next page of the open result.
     async fn next_page(&mut self) -> Result<Batch> {
         let Some(open) = self.open.as_mut() else {
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount: -1,
-            });
+            return Ok(Batch::end(-1));
         };
         let Some(uri) = open.next_uri.clone() else {
             let rowcount = open.rows;

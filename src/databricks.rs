@@ -42,13 +42,7 @@ impl DatabricksConfig {
     /// Reads the SQLAlchemy dialect's URL:
     /// `databricks://token:<PAT>@host?http_path=/sql/1.0/warehouses/<id>&catalog=&schema=`.
     pub fn from_url(url: &str) -> Result<DatabricksConfig> {
-        let dsn = Dsn::parse(url)?;
-        if dsn.scheme != "databricks" {
-            return Err(Error::interface(format!(
-                "unsupported URL scheme {:?} for Databricks (expected databricks://)",
-                dsn.scheme
-            )));
-        }
+        let dsn = Dsn::parse_as(url, &["databricks"], "Databricks")?;
         if dsn.user.as_deref().is_some_and(|u| u != "token") {
             return Err(Error::interface(
                 "databricks:// URLs carry a personal access token as token:<PAT>@host",
@@ -691,11 +685,7 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
 
     async fn fetch(&mut self) -> Result<Batch> {
         let Some(open) = self.open.as_ref() else {
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount: -1,
-            });
+            return Ok(Batch::end(-1));
         };
         let Some(path) = open.next.clone() else {
             let rowcount = open.rows;
@@ -739,35 +729,11 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
         Ok(())
     }
 
-    async fn commit(&mut self) -> Result<()> {
-        Ok(())
-    }
-
-    async fn rollback(&mut self) -> Result<()> {
-        Err(no_transactions())
-    }
-
-    fn autocommit(&self) -> bool {
-        true
-    }
-
-    fn set_autocommit(&mut self, on: bool) -> Result<()> {
-        if on {
-            Ok(())
-        } else {
-            Err(no_transactions())
-        }
-    }
+    crate::autocommit_only!("the Databricks Statement Execution API");
 
     async fn close(&mut self) {
         self.open = None;
     }
-}
-
-fn no_transactions() -> Error {
-    Error::not_supported(
-        "the Databricks Statement Execution API has no transactions: every statement commits (autocommit is always on)",
-    )
 }
 
 #[cfg(test)]

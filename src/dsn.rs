@@ -65,6 +65,21 @@ impl Dsn {
             params,
         })
     }
+
+    /// Parses a URL that must use one of `schemes` (the first is the one to suggest), for
+    /// `database`.
+    pub fn parse_as(url: &str, schemes: &[&str], database: &str) -> Result<Dsn> {
+        let dsn = Dsn::parse(url)?;
+        if !schemes.contains(&dsn.scheme.as_str()) {
+            let expected: Vec<String> = schemes.iter().map(|s| format!("{s}://")).collect();
+            return Err(Error::interface(format!(
+                "unsupported URL scheme {:?} for {database} (expected {})",
+                dsn.scheme,
+                expected.join(" or ")
+            )));
+        }
+        Ok(dsn)
+    }
 }
 
 fn split_host_port(s: &str) -> Result<(String, Option<u16>)> {

@@ -40,13 +40,7 @@ pub struct QuestConfig {
 impl QuestConfig {
     /// Reads `questdb://[user:password@]host[:9000][?ssl=true]`.
     pub fn from_url(url: &str) -> Result<QuestConfig> {
-        let dsn = Dsn::parse(url)?;
-        if dsn.scheme != "questdb" {
-            return Err(Error::interface(format!(
-                "unsupported URL scheme {:?} for QuestDB (expected questdb://)",
-                dsn.scheme
-            )));
-        }
+        let dsn = Dsn::parse_as(url, &["questdb"], "QuestDB")?;
         let port = dsn.port.unwrap_or(DEFAULT_PORT);
         if port == PG_WIRE_PORT {
             return Err(Error::not_supported(
@@ -591,11 +585,7 @@ impl<H: HttpClient> Backend for QuestSession<H> {
 
     async fn fetch(&mut self) -> Result<Batch> {
         let Some(open) = self.open.as_mut() else {
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount: -1,
-            });
+            return Ok(Batch::end(-1));
         };
         if let Some(e) = open.failed.take() {
             self.open = None;
@@ -636,35 +626,11 @@ impl<H: HttpClient> Backend for QuestSession<H> {
         Ok(())
     }
 
-    async fn commit(&mut self) -> Result<()> {
-        Ok(())
-    }
-
-    async fn rollback(&mut self) -> Result<()> {
-        Err(no_transactions())
-    }
-
-    fn autocommit(&self) -> bool {
-        true
-    }
-
-    fn set_autocommit(&mut self, on: bool) -> Result<()> {
-        if on {
-            Ok(())
-        } else {
-            Err(no_transactions())
-        }
-    }
+    crate::autocommit_only!("QuestDB's REST API");
 
     async fn close(&mut self) {
         self.open = None;
     }
-}
-
-fn no_transactions() -> Error {
-    Error::not_supported(
-        "QuestDB has no transactions over REST: every statement is committed when it runs (autocommit is always on)",
-    )
 }
 
 #[cfg(test)]

@@ -33,13 +33,7 @@ pub struct PgConfig {
 impl PgConfig {
     /// Reads a `postgres://` or `postgresql://` URL with libpq's usual query parameters.
     pub fn from_url(url: &str) -> Result<PgConfig> {
-        let dsn = Dsn::parse(url)?;
-        if dsn.scheme != "postgres" && dsn.scheme != "postgresql" {
-            return Err(Error::interface(format!(
-                "unsupported URL scheme {:?} (expected postgres:// or postgresql://)",
-                dsn.scheme
-            )));
-        }
+        let dsn = Dsn::parse_as(url, &["postgres", "postgresql"], "PostgreSQL")?;
         let mut cfg = PgConfig {
             host: dsn.host,
             port: dsn.port.unwrap_or(DEFAULT_PORT),

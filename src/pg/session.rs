@@ -766,11 +766,7 @@ impl<T: Transport> Backend for PgSession<T> {
         }
         self.usable()?;
         let Some(mut shape) = self.open.take() else {
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount: -1,
-            });
+            return Ok(Batch::end(-1));
         };
         if !std::mem::take(&mut shape.requested) {
             self.send(&Self::next_batch(self.fetch_size)?).await?;

@@ -686,7 +686,7 @@ impl Engine {
             "DROP" if w(1) == "TABLE" => return ddl(self.sql.drop_table(schema, stmt)),
             _ => {}
         }
-        let binds = Binds::Positional(args.iter().map(bind).collect());
+        let binds = Binds::Positional(args.iter().map(sqlite::bind_json).collect());
         let sql = sqlite::numbered_placeholders(stmt);
         let (cols, types, raw) = match self.sql.run(None, schema, &sql, &binds) {
             Err(f) => return Err(Failure::from_engine(f)),
@@ -755,21 +755,6 @@ fn guess_type<'a>(values: impl Iterator<Item = &'a Json>) -> Ty {
         };
     }
     ty
-}
-
-/// A JSON argument as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
-/// column's affinity converts them), documents as JSON text.
-fn bind(a: &Json) -> Sql {
-    match a {
-        Json::Null => Sql::Null,
-        Json::Bool(b) => Sql::Integer(*b as i64),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Sql::Integer(i),
-            None => Sql::Text(n.to_string()),
-        },
-        Json::String(s) => Sql::Text(s.clone()),
-        other => Sql::Text(other.to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -399,7 +399,7 @@ impl Col {
             (Ty::Float32 | Ty::Float64, Json::Number(n)) => {
                 float_text(n.as_f64().unwrap_or(f64::NAN))
             }
-            (Ty::Decimal(_, scale), v) => decimal_text(&text_of(v), *scale),
+            (Ty::Decimal(_, scale), v) => sqlite::decimal_text(&text_of(v), *scale),
             (Ty::Binary, Json::String(s)) => s.clone(), // stored as uppercase hex
             (Ty::Date, v) => {
                 timestamp_text(&text_of(v)).map_or(text_of(v), |t| t[..10].to_string())
@@ -475,20 +475,6 @@ fn float_text(f: f64) -> String {
     }
 }
 
-/// Exactly `scale` fraction digits, as Databend prints decimals.
-fn decimal_text(s: &str, scale: u32) -> String {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if scale == 0 {
-        return int.to_string();
-    }
-    let mut frac = frac.to_string();
-    frac.truncate(scale as usize);
-    while frac.len() < scale as usize {
-        frac.push('0');
-    }
-    format!("{int}.{frac}")
-}
-
 /// `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) from the forms clients send.
 fn timestamp_text(s: &str) -> Option<String> {
     civil::parse_micros(s).map(|us| civil::format_micros(us, ' ', 6, false))
@@ -526,19 +512,6 @@ fn to_json(v: &Sql) -> Json {
         Sql::Real(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
         Sql::Text(t) => Json::String(t.clone()),
         Sql::Blob(b) => Json::String(b.iter().map(|x| format!("{x:02X}")).collect()),
-    }
-}
-
-fn bind(v: &Json) -> Sql {
-    match v {
-        Json::Null => Sql::Null,
-        Json::Bool(b) => Sql::Integer(*b as i64),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Sql::Integer(i),
-            None => Sql::Text(n.to_string()),
-        },
-        Json::String(s) => Sql::Text(s.clone()),
-        other => Sql::Text(other.to_string()),
     }
 }
 
@@ -704,8 +677,12 @@ impl Server {
             .filter(|n| *n > 0)
             .unwrap_or(10_000) as usize;
         let binds = match &req["params"] {
-            Json::Array(a) => Binds::Positional(a.iter().map(bind).collect()),
-            Json::Object(m) => Binds::Named(m.iter().map(|(k, v)| (k.clone(), bind(v))).collect()),
+            Json::Array(a) => Binds::Positional(a.iter().map(sqlite::bind_json).collect()),
+            Json::Object(m) => Binds::Named(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), sqlite::bind_json(v)))
+                    .collect(),
+            ),
             _ => Binds::Positional(Vec::new()),
         };
         let id = given_id.unwrap_or_else(|| format!("{:032x}", self.next_id));
@@ -1020,7 +997,7 @@ mod tests {
             arr.display(&json!("[\"a\\\"b\",null]")).unwrap(),
             "[\"a\\\"b\",NULL]"
         );
-        assert_eq!(decimal_text("1.5", 3), "1.500");
+        assert_eq!(sqlite::decimal_text("1.5", 3), "1.500");
         assert_eq!(
             timestamp_text("2024-02-29T12:30:00.5+01:00").unwrap(),
             "2024-02-29 11:30:00.500000"

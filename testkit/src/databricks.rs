@@ -162,7 +162,7 @@ impl Ty {
             (_, Sql::Null) => return Json::Null,
             ("BOOLEAN", Sql::Integer(i)) => (if *i != 0 { "true" } else { "false" }).to_string(),
             ("BOOLEAN", Sql::Text(t)) => t.to_ascii_lowercase(),
-            ("DECIMAL", v) => decimal_text(&text(v), self.scale.unwrap_or(0)),
+            ("DECIMAL", v) => sqlite::decimal_text(&text(v), self.scale.unwrap_or(0)),
             ("TIMESTAMP", v) => civil::parse_micros(&text(v))
                 .map_or(text(v), |us| civil::format_micros(us, 'T', 3, true)),
             ("TIMESTAMP_NTZ", v) => civil::parse_micros(&text(v))
@@ -192,19 +192,6 @@ fn text(v: &Sql) -> String {
         Sql::Text(t) => t.clone(),
         Sql::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }
-}
-
-fn decimal_text(s: &str, scale: u32) -> String {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if scale == 0 {
-        return int.to_string();
-    }
-    let mut frac = frac.to_string();
-    frac.truncate(scale as usize);
-    while frac.len() < scale as usize {
-        frac.push('0');
-    }
-    format!("{int}.{frac}")
 }
 
 fn guess(values: &[&Sql]) -> Ty {

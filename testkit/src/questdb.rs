@@ -188,7 +188,7 @@ impl Ty {
             (Ty::Timestamp, v) => micros(v).map_or(Json::Null, |us| {
                 json!(civil::format_micros(us, 'T', 6, true))
             }),
-            (Ty::Decimal(scale), v) => json!(decimal_text(&text(v), *scale)),
+            (Ty::Decimal(scale), v) => json!(sqlite::decimal_text(&text(v), *scale)),
             (Ty::DoubleArray(_), Sql::Text(t)) => {
                 serde_json::from_str(t).unwrap_or_else(|_| json!(t))
             }
@@ -230,19 +230,6 @@ fn micros(v: &Sql) -> Option<i64> {
         Sql::Text(t) => civil::parse_micros(t),
         _ => None,
     }
-}
-
-fn decimal_text(s: &str, scale: u32) -> String {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if scale == 0 {
-        return int.to_string();
-    }
-    let mut frac = frac.to_string();
-    frac.truncate(scale as usize);
-    while frac.len() < scale as usize {
-        frac.push('0');
-    }
-    format!("{int}.{frac}")
 }
 
 fn guess(values: &[&Sql]) -> Ty {

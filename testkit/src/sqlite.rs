@@ -488,6 +488,36 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result
     Ok(ColumnDef { name, ty, sqlite })
 }
 
+/// A JSON value as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
+/// column's affinity converts them), documents as JSON text.
+pub fn bind_json(v: &serde_json::Value) -> Sql {
+    use serde_json::Value as Json;
+    match v {
+        Json::Null => Sql::Null,
+        Json::Bool(b) => Sql::Integer(*b as i64),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Text(n.to_string()),
+        },
+        Json::String(s) => Sql::Text(s.clone()),
+        other => Sql::Text(other.to_string()),
+    }
+}
+
+/// Decimal text with exactly `scale` fraction digits (cut, or padded with zeros).
+pub fn decimal_text(s: &str, scale: u32) -> String {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if scale == 0 {
+        return int.to_string();
+    }
+    let mut frac = frac.to_string();
+    frac.truncate(scale as usize);
+    while frac.len() < scale as usize {
+        frac.push('0');
+    }
+    format!("{int}.{frac}")
+}
+
 /// The statement without leading comments.
 pub fn strip_comments(s: &str) -> String {
     let mut rest = s;
