@@ -977,6 +977,11 @@ export async function databricksErrors(api, env) {
   e = await rejects(() => cur.execute("SELECT * FROM nowhere"), api.ProgrammingError, "unknown table");
   eq(e.code, "42P01", "sql_state");
   await rejects(() => cur.execute("SELECT ?", [new Uint8Array([1])]), api.NotSupportedError, "binary parameter");
+  // The result expires after its first chunk: its rows, then the error.
+  await cur.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2500) SELECT x FROM c /* fault:expire */");
+  eq((await cur.fetchmany(1000)).length, 1000, "the first chunk");
+  e = await rejects(() => cur.fetchmany(1000), api.OperationalError, "expired mid-result");
+  ok(/HTTP 404/.test(e.message) && /expired/.test(e.message), e.message);
   const started = Date.now();
   eq(await scalar(conn, "SELECT 7 /* fault:rate_limit */"), 7, "429 retried after Retry-After");
   ok(Date.now() - started >= 900, "waited for Retry-After");

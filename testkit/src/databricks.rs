@@ -15,7 +15,8 @@
 //!   `sql_state`; request errors are 4xx with `error_code`. Bearer [`DATABRICKS_TOKEN`] only.
 //! - DML answers one row of `num_affected_rows` and `num_inserted_rows`.
 //! - Faults, by SQL: `sleep(ms)`; `/* fault:rate_limit */` answers 429 with `Retry-After: 1`
-//!   the first time it is seen.
+//!   the first time it is seen; `/* fault:expire */` lets the result expire after its first
+//!   chunk (later chunks answer 404, as results do an hour after success).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -224,6 +225,8 @@ enum Phase {
 struct Statement {
     state: Phase,
     external: bool,
+    /// Chunks after the first are gone.
+    expired: bool,
     /// The external links' signatures, by chunk.
     signature: String,
 }
@@ -568,6 +571,7 @@ async fn execute(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
         Statement {
             state: Phase::Running,
             external: disposition == "EXTERNAL_LINKS",
+            expired: sql.contains("/* fault:expire */"),
             signature: format!("sig{:x}", n * 7919),
         },
     );
@@ -698,6 +702,9 @@ async fn chunk(
     let Some(st) = statements.get(&id) else {
         return not_found(&id);
     };
+    if st.expired && i > 0 {
+        return not_found(&id);
+    }
     match &st.state {
         Phase::Succeeded { chunks, .. } if i < chunks.len() => json_reply(
             StatusCode::OK,
