@@ -392,17 +392,27 @@ async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
 /// The fetch client of an HTTP backend at `base_url`, which the relay option reroutes through
 /// webdbc-relay's HTTP forwarding. `cors` says what the server would need to allow a page.
 fn http_client(opts: &Options, base_url: &mut String, cors: &str) -> Result<FetchClient> {
-    let advice = match &opts.relay {
+    let (advice, relay_base) = match &opts.relay {
         Some(relay) => {
             *base_url = crate::http::via_relay(base_url, relay)?;
-            "Is webdbc-relay running, with this server as an --http-target?".to_string()
+            (
+                "Is webdbc-relay running, with this server as an --http-target?".to_string(),
+                Some(base_url.clone()),
+            )
         }
-        None => format!(
-            "In a browser this is also how a CORS refusal looks: {cors}, or go through \
-             webdbc-relay's HTTP forwarding: connect(url, {{ relay }})."
+        None => (
+            format!(
+                "In a browser this is also how a CORS refusal looks: {cors}, or go through \
+                 webdbc-relay's HTTP forwarding: connect(url, {{ relay }})."
+            ),
+            None,
         ),
     };
-    Ok(FetchClient::new(opts.statement_timeout_ms, advice))
+    Ok(FetchClient::new(
+        opts.statement_timeout_ms,
+        advice,
+        relay_base,
+    ))
 }
 
 fn connect_timeout(opts: &Options) -> u64 {
@@ -451,6 +461,7 @@ async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
         "Databend sends no CORS headers, so a page on another origin needs a proxy that adds them",
     )?;
     let abort = http.abort_handle();
+    let (heartbeat_http, kill_http) = (http.sibling(Some(10_000)), http.sibling(Some(10_000)));
     let session = with_timeout(
         connect_timeout(&opts),
         "connecting",
@@ -460,10 +471,10 @@ async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
     let handle = Rc::new(DatabendHandle {
         cfg: session.cfg.clone(),
         running: session.running.clone(),
-        http: FetchClient::new(Some(10_000), String::new()),
+        http: heartbeat_http,
     });
     let (cfg, running) = (session.cfg.clone(), session.running.clone());
-    let kill = KillSwitch::new(move || running.borrow().kill(&cfg));
+    let kill = KillSwitch::new(kill_http, move || running.borrow().kill(&cfg));
     let conn = Connection::new(
         AnyBackend::Databend(Box::new(session)),
         Stopper::Http {
@@ -511,8 +522,12 @@ async fn open_databricks(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = DatabricksConfig::from_url(url)?;
     // The warehouse stops a statement that outlives its wait (5 s to 50 s); the client gives up
     // on the request at the timeout itself.
-    if let Some(ms) = opts.statement_timeout_ms {
-        cfg.wait_timeout = format!("{}s", ms.div_ceil(1000).clamp(5, 50));
+    // (0 means none; beyond 50 s the warehouse cannot be told, and only requests are bounded.)
+    if let Some(ms) = opts
+        .statement_timeout_ms
+        .filter(|ms| (1..=50_000).contains(ms))
+    {
+        cfg.wait_timeout = format!("{}s", ms.div_ceil(1000).max(5));
         cfg.cancel_on_wait_timeout = true;
     }
     let http = http_client(
@@ -522,6 +537,7 @@ async fn open_databricks(url: &str, opts: Options) -> Result<Connection> {
          (Databricks' own advice)",
     )?;
     let abort = http.abort_handle();
+    let kill_http = http.sibling(Some(10_000));
     let session = with_timeout(
         connect_timeout(&opts),
         "connecting",
@@ -529,8 +545,9 @@ async fn open_databricks(url: &str, opts: Options) -> Result<Connection> {
     )
     .await?;
     let (cfg, running) = (session.cfg.clone(), session.running.clone());
-    let kill =
-        KillSwitch::new(move || running.borrow().as_deref().map(|id| cfg.cancel_request(id)));
+    let kill = KillSwitch::new(kill_http, move || {
+        running.borrow().as_deref().map(|id| cfg.cancel_request(id))
+    });
     Ok(Connection::new(
         AnyBackend::Databricks(Box::new(session)),
         Stopper::Http {
@@ -550,10 +567,11 @@ struct KillSwitch {
 }
 
 impl KillSwitch {
-    fn new(request: impl Fn() -> Option<Request> + 'static) -> Rc<KillSwitch> {
+    /// `http`: a client of its own, so that a cancel is not aborted with what it cancels.
+    fn new(http: FetchClient, request: impl Fn() -> Option<Request> + 'static) -> Rc<KillSwitch> {
         Rc::new(KillSwitch {
             request: Box::new(request),
-            http: FetchClient::new(Some(10_000), String::new()),
+            http,
         })
     }
 
@@ -1098,7 +1116,11 @@ fn value_to_js(v: Value, int64: bool, c: &Convert) -> Result<JsValue> {
     Ok(match v {
         Value::Null => JsValue::NULL,
         Value::Bool(b) => b.into(),
-        Value::Int(i) if !int64 => (i as f64).into(),
+        // Any integer a JS number cannot hold exactly goes as the int64 option says, whatever
+        // its column claims.
+        Value::Int(i) if !int64 && (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => {
+            (i as f64).into()
+        }
         Value::Int(i) => match c.int64 {
             Int64Mode::BigInt => BigInt::from(i).into(),
             Int64Mode::String => i.to_string().into(),

@@ -213,7 +213,7 @@ pub fn parse_reply(resp: &Response) -> Result<Reply> {
             let type_code = type_name(ty);
             Column {
                 name: name.as_str().unwrap_or_default().to_string(),
-                int64: type_code == "bigint" || type_code == "array(bigint)",
+                int64: type_code.trim_start_matches("array(").starts_with("bigint"),
                 type_code,
                 display_size: None,
                 internal_size: None,
@@ -383,8 +383,11 @@ fn time_with_zone(v: &Json) -> Option<Value> {
         return None;
     };
     let (micros, offset) = (micros.as_i64()?, offset.as_i64()?);
+    if !(0..86_400_000_000).contains(&micros) || offset.abs() > 86_400 {
+        return None;
+    }
     let sign = if offset < 0 { '-' } else { '+' };
-    let off = offset.abs();
+    let off = offset.unsigned_abs();
     Some(Value::Text(format!(
         "{}{sign}{:02}:{:02}",
         value::format_time(micros),
@@ -405,12 +408,16 @@ fn parse_uuid(s: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
-/// A JSON number literal in plain notation (`1.5E+3` → `1500`), digit for digit.
+/// A JSON number literal in plain notation (`1.5E+3` → `1500`), digit for digit. An exponent
+/// beyond ±1000 is kept as written (exact still, and no runaway strings of zeros).
 pub fn plain_decimal(lit: &str) -> String {
     let Some(e) = lit.find(['e', 'E']) else {
         return lit.to_string();
     };
-    let (mantissa, exp) = (&lit[..e], lit[e + 1..].parse::<i64>().unwrap_or(0));
+    let Some(exp) = lit[e + 1..].parse::<i64>().ok().filter(|x| x.abs() <= 1000) else {
+        return lit.to_string();
+    };
+    let mantissa = &lit[..e];
     let (neg, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),
         None => (false, mantissa),
@@ -794,5 +801,12 @@ mod tests {
         assert_eq!(plain_decimal("12e0"), "12");
         assert_eq!(plain_decimal("123.45"), "123.45");
         assert_eq!(plain_decimal("0.5E1"), "5");
+        for huge in [
+            "1e100000000000",
+            "1e99999999999999999999",
+            "-1e9223372036854775807",
+        ] {
+            assert_eq!(plain_decimal(huge), huge);
+        }
     }
 }

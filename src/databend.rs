@@ -20,6 +20,9 @@ use crate::http::{base_url, basic_auth, parse_json, HttpClient, Request, Respons
 use crate::sql;
 use crate::value::{self, Value};
 
+/// The pause before following a reply that brought nothing while the query runs.
+const IDLE_POLL_MS: u32 = 100;
+
 #[derive(Clone, Debug)]
 pub struct DatabendConfig {
     /// `https://host:443` unless `sslmode=disable` (or `secure=false`) makes it http.
@@ -205,13 +208,21 @@ pub enum DbType {
 impl DbType {
     /// Parses a type name; nullability is dropped (a JSON null is NULL for any type).
     pub fn parse(name: &str) -> DbType {
+        DbType::parse_nested(name, 0)
+    }
+
+    /// Nesting deeper than 32 types is read as text rather than recursed into.
+    fn parse_nested(name: &str, depth: usize) -> DbType {
+        if depth > 32 {
+            return DbType::Text;
+        }
         let name = name.trim();
         let name = name.strip_suffix(" NULL").unwrap_or(name);
         if let Some(inner) = strip_call(name, "Nullable") {
-            return DbType::parse(inner);
+            return DbType::parse_nested(inner, depth + 1);
         }
         if let Some(inner) = strip_call(name, "Array") {
-            return DbType::Array(Box::new(DbType::parse(inner)));
+            return DbType::Array(Box::new(DbType::parse_nested(inner, depth + 1)));
         }
         if let Some(inner) = strip_call(name, "Tuple") {
             return DbType::Tuple(
@@ -222,9 +233,9 @@ impl DbType {
                         let f = f.trim();
                         match f.split_once(' ') {
                             Some((_, t)) if !f.starts_with(|c: char| c.is_ascii_uppercase()) => {
-                                DbType::parse(t)
+                                DbType::parse_nested(t, depth + 1)
                             }
-                            _ => DbType::parse(f),
+                            _ => DbType::parse_nested(f, depth + 1),
                         }
                     })
                     .collect(),
@@ -233,7 +244,10 @@ impl DbType {
         if let Some(inner) = strip_call(name, "Map") {
             let args = split_args(inner);
             return match args.as_slice() {
-                [k, v] => DbType::Map(Box::new(DbType::parse(k)), Box::new(DbType::parse(v))),
+                [k, v] => DbType::Map(
+                    Box::new(DbType::parse_nested(k, depth + 1)),
+                    Box::new(DbType::parse_nested(v, depth + 1)),
+                ),
                 _ => DbType::Map(Box::new(DbType::String), Box::new(DbType::Text)),
             };
         }
@@ -329,7 +343,7 @@ fn decode_text(ty: &DbType, text: &str, utc: bool) -> Result<Value> {
         DbType::Binary => Value::Bytes(hex(text).ok_or_else(bad)?),
         DbType::Date => Value::Date(parse_date(text).ok_or_else(bad)?),
         DbType::Timestamp => {
-            let (micros, offset) = parse_timestamp(text).ok_or_else(bad)?;
+            let (micros, offset) = value::parse_timestamp(text).ok_or_else(bad)?;
             match (offset, utc) {
                 (Some(off), _) => Value::TimestampTz(micros - off * 1_000_000),
                 (None, true) => Value::TimestampTz(micros),
@@ -337,7 +351,7 @@ fn decode_text(ty: &DbType, text: &str, utc: bool) -> Result<Value> {
             }
         }
         DbType::TimestampTz => {
-            let (micros, offset) = parse_timestamp(text).ok_or_else(bad)?;
+            let (micros, offset) = value::parse_timestamp(text).ok_or_else(bad)?;
             Value::TimestampTz(micros - offset.unwrap_or(0) * 1_000_000)
         }
         DbType::Variant => Value::Json(text.to_string()),
@@ -368,53 +382,8 @@ fn hex(s: &str) -> Option<Vec<u8>> {
 }
 
 fn parse_date(s: &str) -> Option<i32> {
-    let mut it = s.trim().splitn(3, '-');
-    let (y, m, d): (i64, u32, u32) = (
-        it.next()?.parse().ok()?,
-        it.next()?.parse().ok()?,
-        it.next()?.get(..2)?.parse().ok()?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    i32::try_from(value::days_from_civil(y, m, d)).ok()
-}
-
-/// `YYYY-MM-DD HH:MM:SS[.f]` with an optional ` ±HHMM` / `±HH:MM` offset: (micros as written,
-/// offset in seconds).
-fn parse_timestamp(s: &str) -> Option<(i64, Option<i64>)> {
-    let s = s.trim();
-    let days = i64::from(parse_date(s.get(..10)?)?);
-    let rest = s.get(10..)?.trim_start_matches(['T', ' ']);
-    let (clock, offset) = match rest.find(['+', '-', 'Z']) {
-        Some(i) => {
-            let off = rest[i..].trim();
-            let secs = if off == "Z" {
-                0
-            } else {
-                let sign = if off.starts_with('-') { -1 } else { 1 };
-                let digits: String = off[1..].chars().filter(char::is_ascii_digit).collect();
-                let h: i64 = digits.get(..2)?.parse().ok()?;
-                let m: i64 = digits.get(2..4).unwrap_or("00").parse().ok()?;
-                sign * (h * 3600 + m * 60)
-            };
-            (rest[..i].trim(), Some(secs))
-        }
-        None => (rest, None),
-    };
-    let mut parts = clock.splitn(3, ':');
-    let h: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let sec = parts.next().unwrap_or("0");
-    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-    let whole: i64 = whole.parse().ok()?;
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Nanoseconds are cut to microseconds.
-    let micros: i64 = format!("{:0<6}", &frac[..frac.len().min(6)]).parse().ok()?;
-    let micros = ((days * 86_400 + h * 3600 + m * 60 + whole) * 1_000_000) + micros;
-    Some((micros, offset))
+    let (micros, _) = value::parse_timestamp(s.get(..10)?)?;
+    i32::try_from(micros.div_euclid(86_400_000_000)).ok()
 }
 
 /// Nested values as Databend prints them: `[1,NULL]`, `(1,'a')`, `{"k":1}`.
@@ -775,7 +744,7 @@ impl<H: HttpClient> DatabendSession<H> {
 
     /// Runs a statement to its end: its written-row count.
     async fn run_to_end(&mut self, sql: &str, params: Option<Json>) -> Result<i64> {
-        self.close_open().await;
+        self.abandon().await;
         let reply = self.start(sql, params).await?;
         self.finish(reply).await
     }
@@ -785,9 +754,8 @@ impl<H: HttpClient> DatabendSession<H> {
     async fn finish(&mut self, mut reply: Json) -> Result<i64> {
         let written = |r: &Json| r["stats"]["write_progress"]["rows"].as_i64().unwrap_or(0);
         let mut count = written(&reply);
-        while let Some(uri) = reply["next_uri"].as_str().map(str::to_string) {
-            reply = self.send("GET", &uri, None).await?;
-            self.absorb(&reply)?;
+        while let Some(next) = self.follow(&reply).await? {
+            reply = next;
             count = count.max(written(&reply));
         }
         self.running.borrow_mut().query = None;
@@ -818,16 +786,36 @@ impl<H: HttpClient> DatabendSession<H> {
         Ok(reply)
     }
 
-    /// Closes a result that is still open on the server (best effort: it expires anyway).
-    async fn close_open(&mut self) {
-        if let Some(open) = self.open.take() {
-            if open.next_uri.is_some() {
-                if let Some(uri) = open.final_uri {
-                    let _ = self.send("POST", &uri, None).await;
-                }
-            }
+    /// Forgets the open or running query, closing it on the server (best effort: results
+    /// expire anyway).
+    async fn abandon(&mut self) {
+        let open_final = self
+            .open
+            .take()
+            .filter(|o| o.next_uri.is_some())
+            .and_then(|o| o.final_uri);
+        let running = self.running.borrow_mut().query.take();
+        let uri = open_final.or_else(|| running.map(|(_, id, _)| format!("/v1/query/{id}/final")));
+        if let Some(uri) = uri {
+            let _ = self.send("POST", &uri, None).await;
         }
-        self.running.borrow_mut().query = None;
+    }
+
+    /// The reply after `reply`, by its `next_uri` (`None` at the end). A reply that brought
+    /// nothing while the query runs is followed after a short pause, so a server that does not
+    /// long-poll (`wait_time_secs=0`) is not hammered.
+    async fn follow(&mut self, reply: &Json) -> Result<Option<Json>> {
+        let Some(uri) = reply["next_uri"].as_str().map(str::to_string) else {
+            return Ok(None);
+        };
+        let idle = reply["data"].as_array().is_none_or(Vec::is_empty)
+            && matches!(reply["state"].as_str(), Some("Starting" | "Running"));
+        if idle {
+            self.http.pause(IDLE_POLL_MS).await;
+        }
+        let next = self.send("GET", &uri, None).await?;
+        self.absorb(&next)?;
+        Ok(Some(next))
     }
 
     /// BEGIN before the first statement when autocommit is off.
@@ -858,90 +846,22 @@ impl<H: HttpClient> DatabendSession<H> {
         }))
     }
 
-    /// The next page of the open result.
-    async fn next_page(&mut self) -> Result<Batch> {
-        let Some(open) = self.open.as_mut() else {
-            return Ok(Batch::end(-1));
-        };
-        let Some(uri) = open.next_uri.clone() else {
-            let rowcount = open.rows;
-            self.open = None;
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount,
-            });
-        };
-        let reply = self.send("GET", &uri, None).await;
-        let reply = match reply {
-            Ok(r) => r,
-            Err(e) => {
-                self.open = None;
-                return Err(e);
-            }
-        };
-        if let Err(e) = self.absorb(&reply) {
-            // The result ended in an error; release it on the server.
-            let final_uri = reply["next_uri"].as_str().map(str::to_string);
-            self.open = None;
-            if let Some(uri) = final_uri {
-                let _ = self.send("POST", &uri, None).await;
-            }
-            return Err(e);
-        }
-        let open = self.open.as_mut().expect("checked above");
-        let rows = decode_rows(&open.types, &reply["data"], open.utc)?;
-        open.rows += rows.len() as i64;
-        open.next_uri = reply["next_uri"].as_str().map(str::to_string);
-        let done = open.next_uri.is_none();
-        let rowcount = open.rows;
-        if done {
-            self.open = None;
-        }
-        Ok(Batch {
-            rows,
-            done,
-            rowcount: if done { rowcount } else { -1 },
-        })
-    }
-}
-
-fn decode_rows(types: &[DbType], data: &Json, utc: bool) -> Result<Vec<Vec<Value>>> {
-    let Some(rows) = data.as_array() else {
-        return Err(Error::malformed("no data array in the reply"));
-    };
-    rows.iter()
-        .map(|row| {
-            let cells = row
-                .as_array()
-                .filter(|c| c.len() == types.len())
-                .ok_or_else(|| Error::malformed("a row does not match the schema"))?;
-            types
-                .iter()
-                .zip(cells)
-                .map(|(t, c)| decode(t, c, utc))
-                .collect()
-        })
-        .collect()
-}
-
-impl<H: HttpClient> Backend for DatabendSession<H> {
-    async fn execute(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
-        self.close_open().await;
+    /// Runs a statement: its first page, or what it did.
+    async fn statement(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
         let scanned = sql::scan_for(stmt, &params)?;
         let params = self.params(&scanned, params)?;
         self.begin_if_needed().await?;
         let mut reply = self.start(stmt, params).await?;
-        // A query still starting has no schema yet: poll until it has one, rows, or an end.
+        // A query still starting or running may have no schema yet: poll until it has one,
+        // rows, or an end.
         while reply["schema"].as_array().is_none_or(Vec::is_empty)
             && reply["data"].as_array().is_none_or(Vec::is_empty)
-            && reply["state"] == "Running"
+            && matches!(reply["state"].as_str(), Some("Starting" | "Running"))
         {
-            let Some(uri) = reply["next_uri"].as_str().map(str::to_string) else {
-                break;
-            };
-            reply = self.send("GET", &uri, None).await?;
-            self.absorb(&reply)?;
+            match self.follow(&reply).await? {
+                Some(next) => reply = next,
+                None => break,
+            }
         }
         let schema = reply["schema"].as_array().cloned().unwrap_or_default();
         if schema.is_empty() {
@@ -992,10 +912,91 @@ impl<H: HttpClient> Backend for DatabendSession<H> {
         })
     }
 
+    /// The next page of the open result.
+    async fn next_page(&mut self) -> Result<Batch> {
+        let Some(open) = self.open.as_ref() else {
+            return Ok(Batch::end(-1));
+        };
+        let Some(uri) = open.next_uri.clone() else {
+            let rowcount = open.rows;
+            self.open = None;
+            return Ok(Batch::end(rowcount));
+        };
+        let (types, utc) = (open.types.clone(), open.utc);
+        let page = async {
+            let mut reply = json!({ "next_uri": uri, "state": "Succeeded", "data": [[]] });
+            // Pages that come back empty while the query runs are followed on.
+            loop {
+                let Some(next) = self.follow(&reply).await? else {
+                    return Ok((Vec::new(), None));
+                };
+                reply = next;
+                let rows = decode_rows(&types, &reply["data"], utc)?;
+                let next_uri = reply["next_uri"].as_str().map(str::to_string);
+                let running = matches!(reply["state"].as_str(), Some("Starting" | "Running"));
+                if !rows.is_empty() || next_uri.is_none() || !running {
+                    return Ok::<_, Error>((rows, next_uri));
+                }
+            }
+        }
+        .await;
+        let (rows, next_uri) = match page {
+            Ok(p) => p,
+            Err(e) => {
+                // Whatever ended the result, release it on the server.
+                self.abandon().await;
+                return Err(e);
+            }
+        };
+        let open = self.open.as_mut().expect("checked above");
+        open.rows += rows.len() as i64;
+        open.next_uri = next_uri;
+        let done = open.next_uri.is_none();
+        let rowcount = open.rows;
+        if done {
+            self.open = None;
+        }
+        Ok(Batch {
+            rows,
+            done,
+            rowcount: if done { rowcount } else { -1 },
+        })
+    }
+}
+
+fn decode_rows(types: &[DbType], data: &Json, utc: bool) -> Result<Vec<Vec<Value>>> {
+    let Some(rows) = data.as_array() else {
+        return Err(Error::malformed("no data array in the reply"));
+    };
+    rows.iter()
+        .map(|row| {
+            let cells = row
+                .as_array()
+                .filter(|c| c.len() == types.len())
+                .ok_or_else(|| Error::malformed("a row does not match the schema"))?;
+            types
+                .iter()
+                .zip(cells)
+                .map(|(t, c)| decode(t, c, utc))
+                .collect()
+        })
+        .collect()
+}
+
+impl<H: HttpClient> Backend for DatabendSession<H> {
+    async fn execute(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
+        self.abandon().await;
+        let outcome = self.statement(stmt, params).await;
+        if outcome.is_err() {
+            self.abandon().await;
+        }
+        outcome
+    }
+
     /// One statement per parameter set (Databend has no batch form over HTTP); in one
     /// transaction when autocommit is off.
     async fn execute_many(&mut self, stmt: &str, param_sets: Vec<Params>) -> Result<i64> {
-        self.close_open().await;
+        self.abandon().await;
         let mut total = 0;
         for params in param_sets {
             let scanned = sql::scan_for(stmt, &params)?;
@@ -1011,7 +1012,7 @@ impl<H: HttpClient> Backend for DatabendSession<H> {
     }
 
     async fn discard(&mut self) -> Result<()> {
-        self.close_open().await;
+        self.abandon().await;
         Ok(())
     }
 
@@ -1044,7 +1045,7 @@ impl<H: HttpClient> Backend for DatabendSession<H> {
     }
 
     async fn close(&mut self) {
-        self.close_open().await;
+        self.abandon().await;
     }
 }
 
@@ -1090,6 +1091,8 @@ mod tests {
             DbType::Tuple(vec![DbType::Int { wide: false }, DbType::String])
         );
         assert!(DbType::parse("Array(UInt64)").is_int64());
+        let deep = format!("{}Int32{}", "Array(".repeat(100_000), ")".repeat(100_000));
+        assert!(matches!(DbType::parse(&deep), DbType::Array(_)));
     }
 
     #[test]

@@ -268,63 +268,19 @@ fn decode(ty: &DType, cell: &Json) -> Result<Value> {
         }),
         DType::Decimal => Value::Decimal(s.to_string()),
         DType::Date => Value::Date(
-            timestamp(s)
-                .map(|(us, _)| us.div_euclid(86_400_000_000) as i32)
+            value::parse_timestamp(s)
+                .and_then(|(us, _)| i32::try_from(us.div_euclid(86_400_000_000)).ok())
                 .ok_or_else(bad)?,
         ),
         DType::Timestamp => {
-            let (us, offset) = timestamp(s).ok_or_else(bad)?;
+            let (us, offset) = value::parse_timestamp(s).ok_or_else(bad)?;
             Value::TimestampTz(us - offset.unwrap_or(0) * 1_000_000)
         }
-        DType::TimestampNtz => Value::Timestamp(timestamp(s).ok_or_else(bad)?.0),
+        DType::TimestampNtz => Value::Timestamp(value::parse_timestamp(s).ok_or_else(bad)?.0),
         DType::Binary => Value::Bytes(binary(s).ok_or_else(bad)?),
         DType::Complex => Value::Json(s.to_string()),
         DType::Text => Value::Text(s.to_string()),
     })
-}
-
-/// `YYYY-MM-DD[(T| )HH:MM:SS[.f]][Z|±HH:MM]`: microseconds as written, and the offset in
-/// seconds if one was given. Lenient, as the connector parses them.
-fn timestamp(s: &str) -> Option<(i64, Option<i64>)> {
-    let s = s.trim();
-    let mut d = s.get(..10)?.splitn(3, '-');
-    let (y, m, day): (i64, u32, u32) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = value::days_from_civil(y, m, day);
-    let rest = s.get(10..)?.trim_start_matches(['T', ' ']);
-    if rest.is_empty() {
-        return Some((days * 86_400_000_000, None));
-    }
-    let (clock, offset) = match rest.find(['Z', '+', '-']) {
-        Some(i) if rest[i..].starts_with('Z') => (&rest[..i], Some(0)),
-        Some(i) => {
-            let sign = if rest[i..].starts_with('-') { -1 } else { 1 };
-            let digits: String = rest[i + 1..].chars().filter(char::is_ascii_digit).collect();
-            let h: i64 = digits.get(..2)?.parse().ok()?;
-            let mi: i64 = digits.get(2..4).unwrap_or("00").parse().ok()?;
-            (&rest[..i], Some(sign * (h * 3600 + mi * 60)))
-        }
-        None => (rest, None),
-    };
-    let mut c = clock.trim().splitn(3, ':');
-    let (h, mi): (i64, i64) = (c.next()?.parse().ok()?, c.next()?.parse().ok()?);
-    let sec = c.next().unwrap_or("0");
-    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let micros: i64 = format!("{:0<6}", &frac[..frac.len().min(6)]).parse().ok()?;
-    let whole: i64 = whole.parse().ok()?;
-    Some((
-        (days * 86_400 + h * 3600 + mi * 60 + whole) * 1_000_000 + micros,
-        offset,
-    ))
 }
 
 /// BINARY cells: hex, as the connector reads them, or base64.
@@ -539,10 +495,16 @@ impl<H: HttpClient> DatabricksSession<H> {
                     })
                     .await?;
                 if resp.status != 200 {
+                    // Storage's error body may quote the link's signature: only its code.
+                    let body = String::from_utf8_lossy(&resp.body);
+                    let code = body
+                        .split_once("<Code>")
+                        .and_then(|(_, r)| r.split_once("</Code>"))
+                        .map(|(c, _)| c.chars().take(64).collect::<String>())
+                        .unwrap_or_default();
                     return Err(Error::operational(format!(
-                        "could not read a result chunk from storage (HTTP {}): {}",
-                        resp.status,
-                        resp.excerpt()
+                        "could not read a result chunk from storage (HTTP {}) {code}",
+                        resp.status
                     )));
                 }
                 (

@@ -69,15 +69,25 @@ pub struct FetchClient {
     pub timeout_ms: Option<u64>,
     /// What a network failure should advise (CORS settings, the relay).
     pub advice: String,
+    /// Requests under this URL go to webdbc-relay's HTTP forwarding and carry its header.
+    relay_base: Option<String>,
 }
 
 impl FetchClient {
-    pub fn new(timeout_ms: Option<u64>, advice: String) -> FetchClient {
+    pub fn new(timeout_ms: Option<u64>, advice: String, relay_base: Option<String>) -> FetchClient {
         FetchClient {
             state: Rc::default(),
-            timeout_ms,
+            // 0 means none, as PostgreSQL's statement_timeout.
+            timeout_ms: timeout_ms.filter(|ms| *ms > 0),
             advice,
+            relay_base,
         }
+    }
+
+    /// A client of its own (for a cancel, which must not be aborted with what it cancels) to
+    /// the same places.
+    pub fn sibling(&self, timeout_ms: Option<u64>) -> FetchClient {
+        FetchClient::new(timeout_ms, self.advice.clone(), self.relay_base.clone())
     }
 
     pub fn abort_handle(&self) -> FetchAbort {
@@ -92,6 +102,13 @@ impl FetchClient {
             headers
                 .append(k, v)
                 .map_err(|_| Error::interface(format!("invalid value for header {k}")))?;
+        }
+        if self
+            .relay_base
+            .as_ref()
+            .is_some_and(|base| req.url.starts_with(base.as_str()))
+        {
+            let _ = headers.append("X-Webdbc-Relay", "1");
         }
         init.set_headers(&headers);
         if let Some(body) = &req.body {
@@ -169,13 +186,12 @@ impl FetchClient {
     }
 }
 
-/// `scheme://host:port` of a URL: what an error may show of it.
-fn origin(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find(['/', '?']) {
-        Some(i) => &url[..after_scheme + i],
-        None => url,
-    }
+/// `scheme://host:port` of a URL: what an error may show of it (never a user or password).
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}")
 }
 
 impl HttpClient for FetchClient {

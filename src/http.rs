@@ -100,6 +100,16 @@ pub fn via_relay(base_url: &str, relay: &str) -> Result<String> {
 pub fn relay_base(relay: &str, address: &str) -> Result<String> {
     let bad = || Error::interface("option relay must be a ws://, wss://, http:// or https:// URL");
     let (scheme, rest) = relay.split_once("://").ok_or_else(bad)?;
+    // A user or password would travel in every request URL, and errors could show them.
+    if rest
+        .split(['/', '?'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+    {
+        return Err(Error::interface(
+            "the relay URL must not carry a user or password: forwarded requests carry the database's own credentials",
+        ));
+    }
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "ws" | "http" => "http",
         "wss" | "https" => "https",
@@ -137,5 +147,7 @@ mod tests {
             "https://r.example/base/v1/http/h:1"
         );
         assert!(relay_base("relay.example", "h:1").is_err());
+        let e = relay_base("wss://user:S3CRET@relay.example/v1/connect", "h:1").unwrap_err();
+        assert!(!e.message.contains("S3CRET"));
     }
 }

@@ -307,27 +307,12 @@ fn array(v: Json) -> Result<Value> {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f]Z` as microseconds since 1970 (nanoseconds would not fit: refused).
+/// QuestDB's `YYYY-MM-DDTHH:MM:SS[.f]Z` as microseconds since 1970.
 fn parse_iso(s: &str) -> Option<i64> {
-    let s = s.strip_suffix('Z')?;
-    let (date, clock) = s.split_once('T')?;
-    let mut d = date.splitn(3, '-');
-    let (y, m, day): (i64, u32, u32) = (
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-        d.next()?.parse().ok()?,
-    );
-    let mut c = clock.splitn(3, ':');
-    let (h, mi): (i64, i64) = (c.next()?.parse().ok()?, c.next()?.parse().ok()?);
-    let sec = c.next()?;
-    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
-    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    match value::parse_timestamp(s)? {
+        (micros, Some(0)) => Some(micros),
+        _ => None,
     }
-    let whole: i64 = whole.parse().ok()?;
-    let micros: i64 = format!("{frac:0<6}").parse().ok()?;
-    let days = value::days_from_civil(y, m, day);
-    Some((days * 86_400 + h * 3600 + mi * 60 + whole) * 1_000_000 + micros)
 }
 
 fn parse_uuid(s: &str) -> Option<[u8; 16]> {
@@ -389,20 +374,6 @@ impl<H: HttpClient> QuestSession<H> {
             return Err(exec_error(&body, 200, query));
         }
         Ok(body)
-    }
-
-    /// Renders parameters into the statement.
-    fn render(stmt: &str, params: Params) -> Result<Scanned> {
-        let scanned = sql::scan_for(stmt, &params)?;
-        if scanned.statement_count > 1 {
-            return Err(Error::programming("QuestDB runs one statement per request"));
-        }
-        let texts = scanned
-            .order(params)?
-            .iter()
-            .map(literal)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(scanned.render(&texts))
     }
 
     /// `POST /imp`: loads CSV into `table` (created when missing). `options` are /imp's URL
@@ -478,6 +449,27 @@ impl<H: HttpClient> QuestSession<H> {
     }
 }
 
+/// The statement with its parameters rendered in as literals.
+fn render(stmt: &str, params: Params) -> Result<Scanned> {
+    let scanned = sql::scan_for(stmt, &params)?;
+    if scanned.statement_count > 1 {
+        return Err(Error::programming("QuestDB runs one statement per request"));
+    }
+    // Values are placed by where PostgreSQL's quoting says strings end; QuestDB has no
+    // $$…$$ or E'…' strings and would read such a statement differently.
+    if scanned.param_count > 0 && scanned.pg_quoting {
+        return Err(Error::not_supported(
+            "QuestDB has no $$…$$ or E'…' strings: write plain '…' strings in a statement with parameters",
+        ));
+    }
+    let texts = scanned
+        .order(params)?
+        .iter()
+        .map(literal)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(scanned.render(&texts))
+}
+
 fn decode_rows(types: &[QType], dataset: &Json) -> Result<Vec<Vec<Value>>> {
     let rows = dataset
         .as_array()
@@ -500,7 +492,7 @@ fn decode_rows(types: &[QType], dataset: &Json) -> Result<Vec<Vec<Value>>> {
 impl<H: HttpClient> Backend for QuestSession<H> {
     async fn execute(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
         self.open = None;
-        let query = Self::render(stmt, params)?;
+        let query = render(stmt, params)?;
         let body = self.window(&query, 1, true).await?;
         if body["ddl"].is_string() || body["dml"].is_string() {
             return Ok(Outcome {
@@ -521,7 +513,7 @@ impl<H: HttpClient> Backend for QuestSession<H> {
                 let mut type_code = c["type"].as_str().unwrap_or_default().to_string();
                 if t == &QType::Array {
                     let elem = c["elemType"].as_str().unwrap_or("DOUBLE");
-                    let dims = c["dim"].as_u64().unwrap_or(1) as usize;
+                    let dims = c["dim"].as_u64().unwrap_or(1).min(32) as usize;
                     type_code = format!("{elem}{}", "[]".repeat(dims));
                 }
                 Column {
@@ -573,7 +565,7 @@ impl<H: HttpClient> Backend for QuestSession<H> {
         self.open = None;
         let mut total = 0i64;
         for params in param_sets {
-            let query = Self::render(stmt, params)?;
+            let query = render(stmt, params)?;
             let body = self.window(&query, 1, false).await?;
             total = match (total, body["updated"].as_i64()) {
                 (t, Some(n)) if t >= 0 => t + n,
@@ -607,9 +599,9 @@ impl<H: HttpClient> Backend for QuestSession<H> {
             e.kind = ErrorKind::Operational;
             open.failed = Some(e);
         }
-        // A window shorter than asked ends the result, whatever the first count said.
-        let short = (rows.len() as u64) < u64::from(self.cfg.fetch_size);
-        let done = open.failed.is_none() && (open.next > open.total || short);
+        // The count says where the result ends; a window may be shorter than asked (the server
+        // caps rows per reply). An empty one ends it too (the table shrank).
+        let done = open.failed.is_none() && (open.next > open.total || rows.is_empty());
         let rowcount = (open.next - 1) as i64;
         if done {
             self.open = None;
@@ -689,6 +681,34 @@ mod tests {
         let s = sql::scan("SELECT ?, ?", sql::ParamStyle::Positional).unwrap();
         let r = s.render(&[lit(Value::Text("?".into())), lit(Value::Text("$1".into()))]);
         assert_eq!(r.sql, "SELECT '?', '$1'");
+    }
+
+    #[test]
+    fn postgres_only_quoting_cannot_hide_a_value() {
+        let e = render(
+            "SELECT $$it's$$, ?",
+            Params::Positional(vec![Value::Text("x".into())]),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotSupported);
+        let e = render(
+            "SELECT E'\\'', ?",
+            Params::Positional(vec![Value::Text("x".into())]),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotSupported);
+        assert_eq!(
+            render("SELECT $$x$$", Params::Positional(vec![]))
+                .unwrap()
+                .sql,
+            "SELECT $$x$$"
+        );
+        assert_eq!(
+            render("SELECT 'it''s', ?", Params::Positional(vec![Value::Int(1)]))
+                .unwrap()
+                .sql,
+            "SELECT 'it''s', 1"
+        );
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct Scanned {
     pub writes: bool,
     /// The first statement is COPY FROM STDIN or COPY TO STDOUT (the copy sub-protocol).
     pub copy_stream: bool,
+    /// The text has PostgreSQL-only quoting (`$$…$$`, `E'…'`), which other dialects read
+    /// differently.
+    pub pg_quoting: bool,
     /// Each rewritten placeholder: (character index in the original, original length, new length).
     replacements: Vec<(usize, usize, usize)>,
     /// Every placeholder of `sql`, in order, for [`Scanned::render`].
@@ -156,6 +159,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
     let mut copied = 0usize; // bytes of `sql` already copied to `out`
     let mut replacements = Vec::new();
     let mut placeholders = Vec::new();
+    let mut pg_quoting = false;
     let mut i = 0usize;
 
     while i < bytes.len() {
@@ -166,6 +170,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                 let backslash_escapes = i > 0
                     && matches!(bytes[i - 1], b'E' | b'e')
                     && (i < 2 || !is_ident_char(bytes[i - 2]));
+                pg_quoting |= backslash_escapes;
                 i = skip_quoted(bytes, i, b'\'', backslash_escapes)?;
             }
             b'"' => i = skip_quoted(bytes, i, b'"', false)?,
@@ -182,6 +187,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
             }
             b'$' if i == 0 || !is_ident_char(bytes[i - 1]) => {
                 if let Some(end) = dollar_tag_end(bytes, i) {
+                    pg_quoting = true;
                     let tag = &bytes[i..end];
                     let body = &bytes[end..];
                     let close = find(body, tag).ok_or_else(|| {
@@ -195,6 +201,13 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
                         .count();
                     if digits > 0 {
                         let n: usize = sql[i + 1..i + 1 + digits].parse().unwrap_or(usize::MAX);
+                        if n == 0 || style == ParamStyle::Named {
+                            return Err(Error::programming(if n == 0 {
+                                "there is no parameter $0: parameters count from $1"
+                            } else {
+                                "SQL mixes :name placeholders with $n placeholders; use one style"
+                            }));
+                        }
                         max_dollar = max_dollar.max(n);
                         placeholders.push(Placeholder {
                             at: out.len() + (i - copied),
@@ -312,6 +325,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
         copy_stream: stdio && first_keyword.as_deref() == Some("COPY"),
         replacements,
         placeholders,
+        pg_quoting,
     })
 }
 
@@ -490,6 +504,13 @@ mod tests {
         let s = scan("SELECT :long_name, ☃ x", ParamStyle::Named).unwrap();
         assert_eq!(s.sql, "SELECT $1, ☃ x");
         assert_eq!(s.original_position(14), 22);
+    }
+
+    #[test]
+    fn refuses_placeholders_that_name_no_parameter() {
+        assert!(scan("SELECT ?, $0", ParamStyle::Positional).is_err());
+        assert!(scan("SELECT :a, $2", ParamStyle::Named).is_err());
+        assert!(scan("SELECT :a, '$2', $$x$$", ParamStyle::Named).is_ok());
     }
 
     #[test]

@@ -64,6 +64,82 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A timestamp as the HTTP databases write them: `YYYY-MM-DD`, then optionally `T` or a space,
+/// `HH:MM[:SS[.f]]`, and an offset (`Z`, `±HH:MM`, `±HHMM`, perhaps after a space). Returns the
+/// microseconds as written and the offset in seconds, if one was given. Digits beyond
+/// microseconds must be zeros (a nanosecond is not silently dropped); anything malformed or out
+/// of range is `None`, never a panic.
+pub fn parse_timestamp(s: &str) -> Option<(i64, Option<i64>)> {
+    let s = s.trim();
+    let date = s.get(..10)?;
+    let mut d = date.splitn(3, '-');
+    let (y, m, day): (i64, u32, u32) = (
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+        d.next()?.parse().ok()?,
+    );
+    let rest = s.get(10..)?.trim_start_matches(['T', ' ']);
+    if rest.is_empty() {
+        return Some((checked_micros((y, m, day), (0, 0, 0), 0)?, None));
+    }
+    let (clock, offset) = match rest.find(['Z', '+', '-']) {
+        Some(i) => {
+            let off = rest[i..].trim();
+            let secs = if off == "Z" {
+                0
+            } else {
+                let sign = if off.starts_with('-') { -1 } else { 1 };
+                let digits: String = off[1..].chars().filter(char::is_ascii_digit).collect();
+                let h: i64 = digits.get(..2)?.parse().ok()?;
+                let mi: i64 = digits.get(2..4).unwrap_or("00").parse().ok()?;
+                if h > 23 || mi > 59 || digits.len() > 4 {
+                    return None;
+                }
+                sign * (h * 3600 + mi * 60)
+            };
+            (rest[..i].trim(), Some(secs))
+        }
+        None => (rest, None),
+    };
+    let mut parts = clock.splitn(3, ':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let mi: i64 = parts.next()?.parse().ok()?;
+    let sec = parts.next().unwrap_or("0");
+    let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
+    if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.bytes().skip(6).any(|b| b != b'0') {
+        return None;
+    }
+    let micros: i64 = format!("{:0<6}", &frac[..frac.len().min(6)]).parse().ok()?;
+    let micros = checked_micros((y, m, day), (h, mi, whole.parse().ok()?), micros)?;
+    Some((micros, offset))
+}
+
+/// Microseconds since 1970-01-01 00:00 of a calendar date and clock time, checked: `None` for a
+/// month, day or clock field out of range, a year beyond ±200,000 (so that offsets cannot
+/// overflow either), or an overflow. For parsing
+/// server text, which must never panic.
+pub fn checked_micros(
+    (year, month, day): (i64, u32, u32),
+    (hour, minute, second): (i64, i64, i64),
+    micros: i64,
+) -> Option<i64> {
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && year.abs() <= 200_000
+        && (0..=24).contains(&hour)
+        && (0..60).contains(&minute)
+        && (0..=60).contains(&second)
+        && (0..1_000_000).contains(&micros);
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    days.checked_mul(86_400)?
+        .checked_add(hour * 3600 + minute * 60 + second)?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
+}
+
 /// ISO 8601 date; years outside 0..=9999 get a sign and six digits, as ISO's expanded form.
 pub fn format_date(days: i32) -> String {
     match days {
@@ -222,6 +298,41 @@ mod tests {
             }),
             "P-1MT-1S"
         );
+    }
+
+    #[test]
+    fn parses_server_timestamps_without_panicking() {
+        assert_eq!(parse_timestamp("1970-01-01"), Some((0, None)));
+        assert_eq!(
+            parse_timestamp("1970-01-01T00:00:01.5Z"),
+            Some((1_500_000, Some(0)))
+        );
+        assert_eq!(
+            parse_timestamp("1970-01-01 01:00:00.000000 +0100"),
+            Some((3_600_000_000, Some(3600)))
+        );
+        assert_eq!(
+            parse_timestamp("2024-02-29 12:30:15.123456789"),
+            None,
+            "nanoseconds are not dropped"
+        );
+        assert_eq!(
+            parse_timestamp("2024-02-29 12:30:15.123456000"),
+            Some((1_709_209_815_123_456, None))
+        );
+        for bad in [
+            "99999999999999999-01-01",
+            "2024-13-01",
+            "2024-01-01 99999999999999:00",
+            "2024-01-01T25:00",
+            "2024-01-01T10:00+99:00",
+            "ü024-01-01",
+            "2024-01-0",
+            "",
+            "2024-01-01T10:00:00.x",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
     }
 
     #[test]

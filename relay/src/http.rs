@@ -2,10 +2,13 @@
 //! both ways, with CORS headers for allow-listed page origins. This is how a browser reaches an
 //! HTTP database that sends no CORS headers of its own (Databricks, QuestDB, CrateDB by default).
 //!
-//! Deny by default, twice: the target must be configured (by name or exact `host:port`), and a
-//! request from a page (it has an `Origin`) must come from an allowed origin. Requests without an
-//! Origin (Node, scripts) are not pages and pass the origin check. `Authorization` goes through
-//! untouched; nothing but method, target and status is logged.
+//! Deny by default: the target must be configured (by name or exact `host:port`); a request from
+//! a page (it has an `Origin`) must come from an allowed origin; every request carries the
+//! header [`RELAY_HEADER`], which no page can send without a CORS preflight (so a plain `<img>`
+//! or form from any site cannot use the relay); and the `Host` it was sent to must be an IP
+//! address, `localhost` or a configured host name (so a DNS-rebinding page, which would be
+//! same-origin, cannot either). Requests without an Origin (Node, scripts) pass the origin check.
+//! `Authorization` goes through untouched; nothing but method, target and status is logged.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -19,6 +22,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::{plain, Config};
+
+/// Sent with every forwarded request by webdbc (any value).
+pub const RELAY_HEADER: &str = "x-webdbc-relay";
 
 /// `name=http://host:port`: an HTTP target. Only plain-HTTP upstreams for now.
 pub fn parse_http_target(s: &str) -> Result<(String, String), String> {
@@ -46,10 +52,36 @@ pub fn parse_http_target(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), addr.to_string()))
 }
 
-/// One pooled client for every forwarded request.
-fn client() -> &'static Client<HttpConnector, Body> {
+/// One pooled client for every forwarded request. Only connecting is bounded: a statement may
+/// take its time to answer, and the client has its own timeouts.
+fn client(connect_timeout: std::time::Duration) -> &'static Client<HttpConnector, Body> {
     static CLIENT: OnceLock<Client<HttpConnector, Body>> = OnceLock::new();
-    CLIENT.get_or_init(|| Client::builder(TokioExecutor::new()).build_http())
+    CLIENT.get_or_init(|| {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(connect_timeout));
+        Client::builder(TokioExecutor::new()).build(connector)
+    })
+}
+
+/// The Host check: `None` when the request was sent to an IP address, `localhost` or a
+/// configured host name.
+fn host_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let allowed = name.parse::<std::net::IpAddr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || cfg.hosts.iter().any(|h| h.eq_ignore_ascii_case(name));
+    (!allowed).then(|| {
+        format!(
+            "relay refused host {name:?}: name it with --host to forward HTTP requests sent to it"
+        )
+    })
 }
 
 /// The origin check: `None` when the request may go on.
@@ -61,8 +93,15 @@ fn origin_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// Headers that belong to one hop, or that the relay sets itself.
-fn skip_header(name: &HeaderName) -> bool {
+/// Headers that belong to one hop, or that the relay sets itself; `listed` are the ones the
+/// request's own `Connection` header names.
+fn skip_header(name: &HeaderName, listed: &[String]) -> bool {
+    listed.iter().any(|l| l.eq_ignore_ascii_case(name.as_str()))
+        || name.as_str() == RELAY_HEADER
+        || skip_hop(name)
+}
+
+fn skip_hop(name: &HeaderName) -> bool {
     matches!(
         name.as_str(),
         "host"
@@ -92,6 +131,18 @@ fn cors(headers: &mut HeaderMap, origin: Option<&HeaderValue>) {
     }
 }
 
+/// The names a `Connection` header lists (hop-by-hop for this request).
+fn connection_listed(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 pub async fn forward(
     State(cfg): State<Arc<Config>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -103,13 +154,12 @@ pub async fn forward(
         .find(|(k, _)| k == "target")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    let path = params
-        .iter()
-        .find(|(k, _)| k == "path")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if let Some(why) = origin_refusal(&cfg, req.headers()) {
-        eprintln!("relay: {peer} http refused (403 origin)");
+    // The rest of the path as sent, still percent-encoded: the target sees what the client wrote.
+    let raw = req.uri().path().strip_prefix("/v1/http/").unwrap_or("");
+    let path = raw.split_once('/').map_or("", |(_, rest)| rest).to_string();
+    let refusal = origin_refusal(&cfg, req.headers()).or_else(|| host_refusal(&cfg, req.headers()));
+    if let Some(why) = refusal {
+        eprintln!("relay: {peer} http refused (403)");
         return plain(StatusCode::FORBIDDEN, why);
     }
     let origin = req.headers().get(header::ORIGIN).cloned();
@@ -135,6 +185,15 @@ pub async fn forward(
         );
         return r;
     }
+    if !req.headers().contains_key(RELAY_HEADER) {
+        eprintln!("relay: {peer} http refused (403 no {RELAY_HEADER})");
+        return plain(
+            StatusCode::FORBIDDEN,
+            format!(
+                "relay refused the request: forwarded requests carry the {RELAY_HEADER} header"
+            ),
+        );
+    }
     let Some((name, addr)) = cfg
         .http_targets
         .iter()
@@ -159,15 +218,15 @@ pub async fn forward(
     let mut upstream = axum::http::Request::new(body);
     *upstream.method_mut() = parts.method.clone();
     *upstream.uri_mut() = uri;
+    let listed = connection_listed(&parts.headers);
     for (k, v) in &parts.headers {
-        if !skip_header(k) {
+        if !skip_header(k, &listed) {
             upstream.headers_mut().append(k.clone(), v.clone());
         }
     }
-    let sent = tokio::time::timeout(cfg.connect_timeout, client().request(upstream)).await;
-    let resp = match sent {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(e)) => {
+    let resp = match client(cfg.connect_timeout).request(upstream).await {
+        Ok(resp) => resp,
+        Err(e) => {
             eprintln!("relay: {peer} http {} -> {name} failed", parts.method);
             let mut r = plain(
                 StatusCode::BAD_GATEWAY,
@@ -175,12 +234,6 @@ pub async fn forward(
             );
             cors(r.headers_mut(), origin.as_ref());
             return r;
-        }
-        Err(_) => {
-            return plain(
-                StatusCode::GATEWAY_TIMEOUT,
-                format!("relay: HTTP target {name} did not answer in time"),
-            )
         }
     };
     eprintln!(
@@ -191,8 +244,9 @@ pub async fn forward(
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(Body::new(body));
     *out.status_mut() = parts.status;
+    let listed = connection_listed(&parts.headers);
     for (k, v) in &parts.headers {
-        if !skip_header(k) {
+        if !skip_header(k, &listed) {
             out.headers_mut().append(k.clone(), v.clone());
         }
     }
@@ -214,6 +268,23 @@ mod tests {
         assert!(parse_http_target("x=http://h").is_err());
         assert!(parse_http_target("x=http://h:1/path").is_err());
         assert!(parse_http_target("x=h:1").is_err());
+    }
+
+    #[test]
+    fn requests_must_be_sent_to_an_address_or_a_named_host() {
+        let mut cfg = Config::default();
+        let with_host = |h: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+            m
+        };
+        for ok in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "10.0.0.5"] {
+            assert!(host_refusal(&cfg, &with_host(ok)).is_none(), "{ok}");
+        }
+        assert!(host_refusal(&cfg, &with_host("attacker.example:8080")).is_some());
+        assert!(host_refusal(&cfg, &HeaderMap::new()).is_some());
+        cfg.hosts = vec!["relay.example".into()];
+        assert!(host_refusal(&cfg, &with_host("relay.example")).is_none());
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Config {
     pub http_targets: Vec<(String, String)>,
     /// Page origins allowed to use HTTP forwarding (`*`: any). Empty: no page may.
     pub allowed_origins: Vec<String>,
+    /// Host names HTTP forwarding answers to, besides IP addresses and `localhost`.
+    pub hosts: Vec<String>,
     pub connect_timeout: Duration,
     /// Largest WebSocket message accepted from a client.
     pub max_message_size: usize,
@@ -51,6 +53,7 @@ impl Default for Config {
             targets: Vec::new(),
             http_targets: Vec::new(),
             allowed_origins: Vec::new(),
+            hosts: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             max_message_size: 16 << 20,
             www: None,
@@ -60,7 +63,8 @@ impl Default for Config {
 
 impl Config {
     /// Adds the lines of a config file: `name = host:port` (a socket target),
-    /// `name = http://host:port` (an HTTP target) or `allow-origin = ORIGIN`; `#` starts a comment.
+    /// `name = http://host:port` (an HTTP target), `allow-origin = ORIGIN` or `host = NAME`; `#`
+    /// starts a comment.
     pub fn add_lines(&mut self, text: &str) -> Result<(), String> {
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or("").trim();
@@ -69,8 +73,11 @@ impl Config {
             }
             let at = |e: String| format!("line {}: {e}", n + 1);
             let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
-            if line.split('=').next().unwrap_or("").trim() == "allow-origin" {
+            let key = line.split('=').next().unwrap_or("").trim();
+            if key == "allow-origin" {
                 self.allowed_origins.push(value.to_string());
+            } else if key == "host" {
+                self.hosts.push(value.to_string());
             } else if value.contains("://") {
                 self.http_targets
                     .push(http::parse_http_target(line).map_err(at)?);

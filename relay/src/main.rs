@@ -23,6 +23,10 @@ struct Args {
     /// (repeatable). Without one, browsers cannot use HTTP forwarding.
     #[arg(long = "allow-origin")]
     allowed_origins: Vec<String>,
+    /// A host name this relay is reached by, for HTTP forwarding (repeatable). IP addresses and
+    /// localhost need none; other names are refused, which stops DNS-rebinding pages.
+    #[arg(long = "host")]
+    hosts: Vec<String>,
     /// A file of `NAME = HOST:PORT`, `NAME = http://HOST:PORT` and `allow-origin = ORIGIN` lines,
     /// added to the flags.
     #[arg(long)]
@@ -42,6 +46,7 @@ async fn main() {
         targets: args.targets,
         http_targets: args.http_targets,
         allowed_origins: args.allowed_origins,
+        hosts: args.hosts,
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
         www: args.www,
         ..Config::default()

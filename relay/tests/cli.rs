@@ -238,8 +238,8 @@ fn http_forwarding_is_deny_by_default_passes_authorization_and_logs_no_secrets()
         raw(
             port,
             &format!(
-                "POST {path} HTTP/1.1\r\nHost: x\r\n{origin}Authorization: Bearer AUTH-SECRET-1\r\n\
-                 Content-Length: 20\r\nConnection: close\r\n\r\nBODY-SECRET-2-------"
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{origin}Authorization: Bearer AUTH-SECRET-1\r\n\
+                 X-Webdbc-Relay: 1\r\nContent-Length: 20\r\nConnection: close\r\n\r\nBODY-SECRET-2-------"
             ),
         )
     };
@@ -284,10 +284,31 @@ fn http_forwarding_is_deny_by_default_passes_authorization_and_logs_no_secrets()
         resp.starts_with("HTTP/1.1 403") && resp.contains("relay refused HTTP target"),
         "{resp}"
     );
+    // The path goes through as it was sent, still percent-encoded.
+    let resp = request("/v1/http/db/a%2Fb%3Fc/%2E%2E", None);
+    assert!(resp.contains("POST /a%2Fb%3Fc/%2E%2E HTTP/1.1"), "{resp}");
+    // No X-Webdbc-Relay header (a plain <img> or form from any site): refused.
+    let resp = raw(
+        port,
+        &format!("GET /v1/http/db/exec?query=DROP HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 403") && resp.contains("x-webdbc-relay"),
+        "{resp}"
+    );
+    // Sent to a host name nobody configured (a DNS-rebinding page): refused.
+    let resp = raw(
+        port,
+        "GET /v1/http/db/ HTTP/1.1\r\nHost: attacker.example\r\nX-Webdbc-Relay: 1\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        resp.starts_with("HTTP/1.1 403") && resp.contains("relay refused host"),
+        "{resp}"
+    );
     // A preflight is answered by the relay itself.
     let resp = raw(
         port,
-        "OPTIONS /v1/http/db/_sql HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\
+        "OPTIONS /v1/http/db/_sql HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://app.example\r\n\
          Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization\r\nConnection: close\r\n\r\n",
     );
     assert!(resp.starts_with("HTTP/1.1 204"), "{resp}");

@@ -14,7 +14,7 @@
 //! - Cells are strings in Databend's display format; types print as Databend prints them.
 //! - No CORS headers, as Databend. Users `root` (no password) and [`DATABEND_USER`].
 //! - Faults, by SQL: `sleep(ms)`; `fail_at(n, i)` fails after rows were produced, which surfaces
-//!   on the page after them; `/* fault:slow_start */` answers the POST with state Running and no
+//!   on the page after them; `/* fault:slow_start */` answers the POST with state Starting and no
 //!   schema yet; `/* fault:short_timeout */` drops the result after 2 s without a poll.
 
 use std::collections::HashMap;
@@ -41,7 +41,10 @@ const NODE_ID: &str = "webdbc-test-node";
 const RESULT_TIMEOUT_SECS: u64 = 60;
 
 pub fn start_databend_server() -> u16 {
-    let state = Arc::new(Mutex::new(Server::new()));
+    let state = Arc::new(Node {
+        sql: Mutex::new(Server::new()),
+        results: Mutex::new(Results::default()),
+    });
     let app = Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/v1/session/login", post(login))
@@ -60,7 +63,40 @@ pub fn start_databend_server() -> u16 {
     httpd::serve(app)
 }
 
-type Shared = Arc<Mutex<Server>>;
+/// The engine and the results have locks of their own, so that pages, final, kill and
+/// heartbeats never wait for a running statement.
+struct Node {
+    sql: Mutex<Server>,
+    results: Mutex<Results>,
+}
+
+impl Node {
+    fn results(&self) -> std::sync::MutexGuard<'_, Results> {
+        let mut r = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        r.expire();
+        r
+    }
+}
+
+/// Results being paged out, and the ids of those closed or killed.
+#[derive(Default)]
+struct Results {
+    queries: HashMap<String, Query>,
+    /// Finished or killed query ids: their pages answer 400.
+    closed: Vec<String>,
+    killed: Vec<String>,
+}
+
+impl Results {
+    /// Drops results nobody polled within their timeout.
+    fn expire(&mut self) {
+        let now = Instant::now();
+        self.queries
+            .retain(|_, q| now.duration_since(q.touched) <= q.timeout);
+    }
+}
+
+type Shared = Arc<Node>;
 
 /// An HTTP-level error, as Databend's routes send them.
 fn http_error(status: StatusCode, code: u32, message: &str) -> Response {
@@ -108,8 +144,7 @@ async fn heartbeat(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         return r;
     }
     let req: Json = serde_json::from_slice(&body).unwrap_or(Json::Null);
-    let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
-    server.expire();
+    let mut server = s.results();
     let mut gone = Vec::new();
     if let Some(nodes) = req["node_to_queries"].as_object() {
         for ids in nodes.values() {
@@ -143,10 +178,28 @@ async fn start_query(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -
         .get("x-databend-query-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // The same id again is a retry: the query already runs.
+    if let Some(q) = given_id
+        .as_ref()
+        .and_then(|id| s.results().queries.get(id).map(|q| q.page(0)))
+    {
+        return json_reply(StatusCode::OK, &q);
+    }
     tokio::task::spawn_blocking(move || {
-        let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
-        server.expire();
-        server.start(&sql, &req, given_id)
+        let started = s
+            .sql
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .start(&sql, &req, given_id);
+        match started {
+            Ok((body, query)) => {
+                if let Some(q) = query {
+                    s.results().queries.insert(q.id.clone(), q);
+                }
+                json_reply(StatusCode::OK, &body)
+            }
+            Err(body) => json_reply(StatusCode::OK, &body),
+        }
     })
     .await
     .unwrap_or_else(|_| http_error(StatusCode::INTERNAL_SERVER_ERROR, 1001, "panic"))
@@ -160,8 +213,7 @@ async fn page(
     if let Some(r) = refusal(&headers) {
         return r;
     }
-    let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
-    server.expire();
+    let mut server = s.results();
     if server.closed.contains(&id) {
         return http_error(
             StatusCode::BAD_REQUEST,
@@ -194,7 +246,7 @@ async fn finish(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
     if let Some(r) = refusal(&headers) {
         return r;
     }
-    let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = s.results();
     match server.queries.remove(&id) {
         Some(q) => {
             server.closed.push(id);
@@ -214,7 +266,7 @@ async fn kill(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<String
     if let Some(r) = refusal(&headers) {
         return r;
     }
-    let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
+    let mut server = s.results();
     server.queries.remove(&id);
     server.closed.push(id.clone());
     server.killed.push(id);
@@ -231,7 +283,7 @@ async fn query_state(
         return r;
     }
     let _ = method;
-    let server = s.lock().unwrap_or_else(|e| e.into_inner());
+    let server = s.results();
     match server.queries.get(&id) {
         Some(q) => json_reply(
             StatusCode::OK,
@@ -587,12 +639,9 @@ impl Query {
     }
 }
 
+/// What runs statements.
 struct Server {
     engine: sqlite::Engine<Col>,
-    queries: HashMap<String, Query>,
-    /// Finished or killed query ids: their pages answer 400.
-    closed: Vec<String>,
-    killed: Vec<String>,
     /// Open transactions, by the id carried in the session's `internal`.
     txns: HashMap<String, Db>,
     next_id: u64,
@@ -638,33 +687,19 @@ impl Server {
             .unwrap();
         Server {
             engine,
-            queries: HashMap::new(),
-            closed: Vec::new(),
-            killed: Vec::new(),
             txns: HashMap::new(),
             next_id: 1,
         }
     }
 
-    /// Drops results nobody polled within their timeout.
-    fn expire(&mut self) {
-        let now = Instant::now();
-        let expired: Vec<String> = self
-            .queries
-            .values()
-            .filter(|q| now.duration_since(q.touched) > q.timeout)
-            .map(|q| q.id.clone())
-            .collect();
-        for id in expired {
-            self.queries.remove(&id);
-        }
-    }
-
-    fn start(&mut self, sql: &str, req: &Json, given_id: Option<String>) -> Response {
-        // The same id again is a retry: the query already runs.
-        if let Some(q) = given_id.as_ref().and_then(|id| self.queries.get(id)) {
-            return json_reply(StatusCode::OK, &q.page(0));
-        }
+    /// Runs a query: the first reply, and the result to page (an `Err` reply when it failed
+    /// before any row).
+    fn start(
+        &mut self,
+        sql: &str,
+        req: &Json,
+        given_id: Option<String>,
+    ) -> Result<(Json, Option<Query>), Json> {
         let mut session = match &req["session"] {
             Json::Object(m) => m.clone(),
             _ => Map::new(),
@@ -700,7 +735,7 @@ impl Server {
                     "schema": [], "data": [], "affect": null, "stats": empty_stats(),
                     "stats_uri": null, "final_uri": null, "next_uri": null, "kill_uri": null
                 });
-                return json_reply(StatusCode::OK, &body);
+                return Err(body);
             }
             Ok(r) => r,
         };
@@ -730,13 +765,12 @@ impl Server {
         let mut body = q.page(0);
         body["session"] = q.session.clone().unwrap_or(Json::Null);
         if sql.contains("/* fault:slow_start */") {
-            body["state"] = json!("Running");
+            body["state"] = json!("Starting");
             body["schema"] = json!([]);
             body["data"] = json!([]);
             body["next_uri"] = json!(format!("/v1/query/{id}/page/0"));
         }
-        self.queries.insert(id, q);
-        json_reply(StatusCode::OK, &body)
+        Ok((body, Some(q)))
     }
 
     /// Runs a statement: (schema, rows, rows written, an error after the rows).
