@@ -608,6 +608,15 @@ impl<H: HttpClient> Backend for CrateSession<H> {
             if err["code"].is_null() {
                 e.kind = ErrorKind::Database;
             }
+            // Every row's outcome, as CrateDB reported it.
+            let counts: Vec<String> = results
+                .iter()
+                .map(|r| r["rowcount"].as_i64().unwrap_or(-2).to_string())
+                .collect();
+            e.detail = Some(format!(
+                "rowcount per parameter set (-2: failed): {}",
+                counts.join(", ")
+            ));
             return Err(e);
         }
         Ok(total)

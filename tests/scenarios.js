@@ -488,6 +488,7 @@ export async function crateErrors(api, env) {
   eq(e.code, "4091", "4091");
   e = await rejects(() => cur.executemany("INSERT INTO crate_u (id, v) VALUES (?, ?)", [[2, "x"], [3, "y"], [1, "dup"]]), api.IntegrityError, "bulk with a duplicate");
   ok(/parameter set 3 of 3 failed, 1 failed in all, 2 row\(s\) written/.test(e.message), e.message);
+  eq(e.detail, "rowcount per parameter set (-2: failed): 1, 1, -2", "every row's outcome");
   eq(e.code, "4091", "bulk error code");
   // CrateDB sends nothing but the error when a statement fails after producing rows.
   e = await rejects(() => cur.execute("SELECT mountain, fail_at(1000, rowid) FROM sys.summits"), api.OperationalError, "failure mid-result");
