@@ -87,6 +87,10 @@ pub trait Backend {
     fn autocommit(&self) -> bool;
     fn set_autocommit(&mut self, on: bool) -> Result<()>;
     async fn close(&mut self);
+    /// Tells the server the connection is alive, for servers that close idle ones.
+    async fn keep_alive(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The error for a transaction asked of `database`, which commits every statement by itself.

@@ -82,6 +82,11 @@ impl Dsn {
     }
 }
 
+/// `host[:port]` or `[v6][:port]`, as one address of a list.
+pub fn parse_address(s: &str) -> Result<(String, Option<u16>)> {
+    split_host_port(s.trim())
+}
+
 fn split_host_port(s: &str) -> Result<(String, Option<u16>)> {
     if s.contains(',') {
         return Err(Error::not_supported(

@@ -14,6 +14,7 @@ pub mod error;
 #[cfg(target_arch = "wasm32")]
 pub mod fetch;
 pub mod http;
+pub mod ignite;
 pub mod pg;
 pub mod questdb;
 pub mod sql;

@@ -86,6 +86,12 @@ impl Scanned {
         }
     }
 
+    /// The parameter number of each placeholder, in order of appearance (for servers whose
+    /// markers are positional: a `:name` used twice is two markers).
+    pub fn occurrences(&self) -> Vec<usize> {
+        self.placeholders.iter().map(|p| p.n).collect()
+    }
+
     /// The caller's parameters in `$1..$n` order, checked before anything is sent.
     pub fn order(&self, params: Params) -> Result<Vec<Value>> {
         match params {

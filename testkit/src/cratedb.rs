@@ -236,7 +236,9 @@ impl Failure {
                 format!("SQLParseException[The query contains a parameter placeholder without a value: {m}]"),
             ),
             Fail::Injected(m) => Failure::new(5001, format!("JobKilledException[{m}]")),
-            Fail::Timeout => Failure::new(5005, "JobKilledException[statement timeout]"),
+            Fail::Timeout | Fail::Interrupted => {
+                Failure::new(5005, "JobKilledException[statement timeout]")
+            }
             Fail::Other(m) => Failure::new(5000, format!("SQLiteException[{m}]")),
         }
     }

@@ -667,6 +667,7 @@ impl From<Fail> for Failure {
             }
             Fail::Injected(m) => Failure(1043, format!("AbortedQuery: {m}")),
             Fail::Timeout => Failure(1122, "Timeout: the query ran past its deadline".into()),
+            Fail::Interrupted => Failure(1043, "AbortedQuery: killed".into()),
             Fail::Other(m) => Failure(1001, m),
         }
     }

@@ -309,7 +309,7 @@ fn run(
             "23502",
         ),
         Fail::Injected(m) => failed("INTERNAL_ERROR", "INTERNAL_ERROR", &m, "XX000"),
-        Fail::Timeout => failed(
+        Fail::Timeout | Fail::Interrupted => failed(
             "DEADLINE_EXCEEDED",
             "QUERY_EXECUTION_TIMEOUT_EXCEEDED",
             "The statement timed out.",

@@ -7,6 +7,7 @@ pub mod cratedb;
 pub mod databend;
 pub mod databricks;
 pub mod httpd;
+pub mod ignite;
 pub mod questdb;
 pub mod sqlite;
 

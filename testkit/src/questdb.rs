@@ -283,7 +283,7 @@ fn failure(f: Fail, query: &str) -> Failure {
         Fail::MissingParameter(m) => Failure(bad, format!("undefined bind variable: {m}"), 0),
         Fail::BadSchema(s) => Failure(bad, format!("bad schema {s}"), 0),
         Fail::Injected(m) => Failure(bad, m, find("fail_at")),
-        Fail::Timeout => Failure(
+        Fail::Timeout | Fail::Interrupted => Failure(
             bad,
             "timeout, query aborted [fd=1, runtime=statement timeout]".into(),
             0,

@@ -40,6 +40,8 @@ pub enum Fail {
     Injected(String),
     /// The statement ran past the deadline set with [`set_deadline`].
     Timeout,
+    /// The statement was interrupted (a cancel).
+    Interrupted,
     Other(String),
 }
 
@@ -78,6 +80,9 @@ impl From<rusqlite::Error> for Fail {
         }
         if msg.starts_with("deadline") {
             return Fail::Timeout;
+        }
+        if msg.starts_with("interrupted") {
+            return Fail::Interrupted;
         }
         Fail::Other(msg)
     }
@@ -129,6 +134,8 @@ pub struct Db {
 
 pub struct Engine<T> {
     prefix: String,
+    /// Set from another thread, it makes a running `sleep()` fail with [`Fail::Interrupted`].
+    interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     schemas: Vec<String>,
     /// The autocommit connection of each default schema.
     conns: HashMap<String, Db>,
@@ -141,10 +148,16 @@ impl<T: Clone> Engine<T> {
     pub fn new(prefix: String) -> Engine<T> {
         Engine {
             prefix,
+            interrupt: Default::default(),
             schemas: Vec::new(),
             conns: HashMap::new(),
             catalog: HashMap::new(),
         }
+    }
+
+    /// The flag that interrupts the statement running now (a cancel).
+    pub fn interrupter(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.interrupt.clone()
     }
 
     /// The tables of a schema, by name.
@@ -222,19 +235,24 @@ impl<T: Clone> Engine<T> {
         let conn = Connection::open_in_memory()?;
         // Readers are not blocked by another connection's open transaction.
         conn.execute_batch("PRAGMA read_uncommitted = 1")?;
-        conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        let interrupt = self.interrupt.clone();
+        conn.create_scalar_function("sleep", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
             let ms: i64 = ctx.get(0)?;
-            let wanted = std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64);
-            let now = std::time::Instant::now();
-            match DEADLINE.get() {
-                Some(deadline) if now + wanted > deadline => {
-                    std::thread::sleep(deadline.saturating_duration_since(now));
-                    Err(rusqlite::Error::UserFunctionError("deadline passed".into()))
+            let end = std::time::Instant::now()
+                + std::time::Duration::from_millis(ms.clamp(0, 60_000) as u64);
+            // In steps, so that a deadline or an interrupt ends it early.
+            loop {
+                let now = std::time::Instant::now();
+                if interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(rusqlite::Error::UserFunctionError("interrupted".into()));
                 }
-                _ => {
-                    std::thread::sleep(wanted);
-                    Ok(true)
+                if DEADLINE.get().is_some_and(|d| now >= d) {
+                    return Err(rusqlite::Error::UserFunctionError("deadline passed".into()));
                 }
+                if now >= end {
+                    return Ok(true);
+                }
+                std::thread::sleep((end - now).min(std::time::Duration::from_millis(10)));
             }
         })?;
         conn.create_scalar_function("fail_at", 2, FunctionFlags::SQLITE_UTF8, |ctx| {
@@ -263,8 +281,11 @@ impl<T: Clone> Engine<T> {
         binds: &Binds,
     ) -> Result<Outcome<T>> {
         self.create_schema(schema)?;
+        self.interrupt
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let Engine {
             prefix,
+            interrupt: _,
             schemas,
             conns,
             catalog,

@@ -33,6 +33,10 @@ fn main() -> ExitCode {
     let databend_port = databend::start_databend_server();
     let questdb_port = questdb::start_questdb_server();
     let databricks_port = databricks::start_databricks_server();
+    let ignite_port = ignite::start_ignite_server(false, 0);
+    // A secure node that closes connections silent for 3 s: clients must heartbeat.
+    let ignite_secure = ignite::start_ignite_server(true, 3000);
+    let ignite_cut = start_cutting_proxy(ignite_port, 64 * 1024);
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -42,6 +46,9 @@ fn main() -> ExitCode {
             ("pgcut".into(), local(cut)),
             ("garbage".into(), local(garbage)),
             ("dead".into(), local(dead)),
+            ("ignite".into(), local(ignite_port)),
+            ("ignite_secure".into(), local(ignite_secure)),
+            ("ignite_cut".into(), local(ignite_cut)),
         ],
         http_targets: vec![
             ("crate".into(), local(crate_no_cors)),
@@ -85,6 +92,16 @@ fn main() -> ExitCode {
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
         ),
+        ("WEBDBC_TEST_IGNITE", format!("ignite://127.0.0.1:{ignite_port}")),
+        (
+            "WEBDBC_TEST_IGNITE_SECURE",
+            format!(
+                "ignite://{}:{}@127.0.0.1:{ignite_secure}",
+                ignite::IGNITE_USER.0,
+                ignite::IGNITE_USER.1
+            ),
+        ),
+        ("WEBDBC_TEST_IGNITE_CUT", format!("ignite://127.0.0.1:{ignite_cut}")),
         (
             "WEBDBC_TEST_DATABRICKS",
             format!(
