@@ -18,6 +18,7 @@ use crate::databricks::{DatabricksConfig, DatabricksSession};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fetch::{FetchAbort, FetchClient};
 use crate::http::{HttpClient, Request};
+use crate::ignite::{IgniteConfig, IgniteSession};
 use crate::pg::{PgConfig, PgSession};
 use crate::questdb::{QuestConfig, QuestSession};
 use crate::value::{self, Value};
@@ -30,6 +31,7 @@ enum AnyBackend {
     Databend(Box<DatabendSession<FetchClient>>),
     Quest(QuestSession<FetchClient>),
     Databricks(Box<DatabricksSession<FetchClient>>),
+    Ignite(Box<IgniteSession<WsTransport>>),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -41,6 +43,7 @@ macro_rules! each {
             AnyBackend::Databend($b) => $e,
             AnyBackend::Quest($b) => $e,
             AnyBackend::Databricks($b) => $e,
+            AnyBackend::Ignite($b) => $e,
         }
     };
 }
@@ -72,6 +75,9 @@ impl Backend for AnyBackend {
     }
     async fn close(&mut self) {
         each!(self, b => b.close().await)
+    }
+    async fn keep_alive(&mut self) -> Result<()> {
+        each!(self, b => b.keep_alive().await)
     }
 }
 
@@ -154,6 +160,34 @@ struct Options {
     statement_timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     application_name: Option<String>,
+    /// Ignite's options, named as the seed's driver names them.
+    ignite: IgniteOptions,
+}
+
+#[derive(Default)]
+struct IgniteOptions {
+    address: Option<Vec<String>>,
+    identity: Option<String>,
+    secret: Option<String>,
+    schema: Option<String>,
+    page_size: Option<i32>,
+    timeout_ms: Option<u64>,
+}
+
+impl IgniteOptions {
+    fn any(&self) -> bool {
+        self.address.is_some()
+            || self.identity.is_some()
+            || self.secret.is_some()
+            || self.schema.is_some()
+            || self.page_size.is_some()
+            || self.timeout_ms.is_some()
+    }
+}
+
+fn string(name: &str, v: &JsValue) -> Result<String> {
+    v.as_string()
+        .ok_or_else(|| Error::interface(format!("option {name} must be a string")))
 }
 
 fn choice<'a>(name: &str, v: &JsValue, allowed: &[&'a str]) -> Result<&'a str> {
@@ -199,6 +233,7 @@ impl Options {
             statement_timeout_ms: None,
             connect_timeout_ms: None,
             application_name: None,
+            ignite: IgniteOptions::default(),
         };
         if options.is_undefined() || options.is_null() {
             return Ok(o);
@@ -255,6 +290,31 @@ impl Options {
                     o.application_name = Some(v.as_string().ok_or_else(|| {
                         Error::interface("option applicationName must be a string")
                     })?)
+                }
+                "address" => {
+                    let list: Vec<String> = match v.dyn_ref::<Array>() {
+                        Some(a) => a.iter().map(|x| string(&k, &x)).collect::<Result<_>>()?,
+                        None => vec![string(&k, &v)?],
+                    };
+                    o.ignite.address = Some(list);
+                }
+                "identity" => o.ignite.identity = Some(string(&k, &v)?),
+                "secret" => o.ignite.secret = Some(string(&k, &v)?),
+                "schema" => o.ignite.schema = Some(string(&k, &v)?),
+                "pageSize" | "page_size" => {
+                    o.ignite.page_size = Some(
+                        i32::try_from(number(&k, &v)?)
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| Error::interface(format!("option {k} must be ≥ 1")))?,
+                    )
+                }
+                "timeout" => {
+                    let secs = v
+                        .as_f64()
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .ok_or_else(|| Error::interface("option timeout must be seconds ≥ 0"))?;
+                    o.ignite.timeout_ms = Some((secs * 1000.0) as u64);
                 }
                 _ => return Err(Error::interface(format!("unknown connect option {k:?}"))),
             }
@@ -314,17 +374,18 @@ pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
 async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
     let opts = || Options::parse(options);
+    if scheme != "ignite" && opts()?.ignite.any() {
+        return Err(Error::interface(
+            "options address, identity, secret, schema, pageSize and timeout are Ignite's: use them with ignite:// URLs",
+        ));
+    }
     let conn = match scheme.as_str() {
         "postgres" | "postgresql" => open_pg(url, opts()?).await?,
         "crate" | "http" | "https" => open_crate(url, opts()?).await?,
         "databend" => open_databend(url, opts()?).await?,
         "questdb" => open_questdb(url, opts()?).await?,
         "databricks" => open_databricks(url, opts()?).await?,
-        "ignite" => {
-            return Err(Error::not_supported(format!(
-                "{scheme}:// is not supported by this version of webdbc yet"
-            )))
-        }
+        "ignite" => open_ignite(url, opts()?).await?,
         _ if !url.contains("://") => {
             return Err(Error::interface(
                 "malformed connection URL: expected scheme://host",
@@ -582,6 +643,105 @@ impl KillSwitch {
     }
 }
 
+async fn open_ignite(url: &str, opts: Options) -> Result<Connection> {
+    let mut cfg = IgniteConfig::from_url(url)?;
+    let o = &opts.ignite;
+    if let Some(list) = &o.address {
+        cfg.addresses = list
+            .iter()
+            .map(|a| {
+                let (host, port) = crate::dsn::parse_address(a)?;
+                Ok((host, port.unwrap_or(crate::ignite::DEFAULT_PORT)))
+            })
+            .collect::<Result<_>>()?;
+    }
+    if o.identity.is_some() {
+        cfg.identity = o.identity.clone();
+    }
+    if o.secret.is_some() {
+        cfg.secret = o.secret.clone();
+    }
+    if let Some(s) = &o.schema {
+        cfg.schema = s.clone();
+    }
+    if let Some(n) = o
+        .page_size
+        .or(opts.fetch_size.and_then(|n| i32::try_from(n).ok()))
+    {
+        cfg.page_size = n;
+    }
+    if let Some(ms) = o
+        .timeout_ms
+        .or(opts.statement_timeout_ms)
+        .filter(|ms| *ms > 0)
+    {
+        cfg.timeout_ms = Some(ms);
+    }
+    if let Some(a) = opts.autocommit {
+        cfg.autocommit = a;
+    }
+    let relay = opts.relay.clone().ok_or_else(|| {
+        Error::interface("ignite:// connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
+    })?;
+    if cfg.addresses.is_empty() {
+        return Err(Error::interface(
+            "no Ignite address: give one in the URL or the address option",
+        ));
+    }
+    // Each address in turn, as the seed's driver does; a refused login is final.
+    let mut failures = Vec::new();
+    for (host, port) in cfg.addresses.clone() {
+        let url = relay_url(&relay, &host, port);
+        let attempt = with_timeout(connect_timeout(&opts), "connecting", async {
+            let ws = WsTransport::open(&url, opts.websocket.as_ref()).await?;
+            let socket = ws.socket();
+            Ok((IgniteSession::connect(ws, &cfg).await?, socket))
+        })
+        .await;
+        match attempt {
+            Ok((session, socket)) => {
+                let stopper = Stopper::Ignite {
+                    socket,
+                    next_id: session.next_id.clone(),
+                    running: session.running.clone(),
+                };
+                let idle = session.idle_timeout_ms;
+                let conn =
+                    Connection::new(AnyBackend::Ignite(Box::new(session)), stopper, opts.convert);
+                if idle > 0 {
+                    // Heartbeats at a third of the node's idle timeout, as the Java client.
+                    let every = (idle / 3).clamp(500, 30_000) as f64;
+                    wasm_bindgen_futures::spawn_local(heartbeat(Rc::downgrade(&conn.inner), every));
+                }
+                return Ok(conn);
+            }
+            Err(e)
+                if e.code
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("IGN-AUTHENTICATION")) =>
+            {
+                return Err(e)
+            }
+            Err(e) => failures.push(format!("{host}:{port}: {}", e.message)),
+        }
+    }
+    Err(Error::operational(format!(
+        "could not connect to any Ignite address: {}",
+        failures.join("; ")
+    )))
+}
+
+/// Heartbeats every `every_ms` while the connection lives and no operation runs.
+async fn heartbeat(conn: std::rc::Weak<ConnInner>, every_ms: f64) {
+    loop {
+        let _ = wasm_bindgen_futures::JsFuture::from(timer(every_ms).promise()).await;
+        let Some(c) = conn.upgrade().filter(|c| !c.core.is_closed()) else {
+            return;
+        };
+        let _ = c.core.keep_alive().await;
+    }
+}
+
 /// What keeps a Databend result alive: its heartbeat.
 struct DatabendHandle {
     cfg: DatabendConfig,
@@ -633,6 +793,13 @@ enum Stopper {
         cancel_request: Option<Vec<u8>>,
         socket: web_sys::WebSocket,
     },
+    /// OPERATION_CANCEL on the session's own socket (Ignite answers requests out of order);
+    /// closing the socket ends everything.
+    Ignite {
+        socket: web_sys::WebSocket,
+        next_id: Rc<Cell<i64>>,
+        running: Rc<Cell<Option<i64>>>,
+    },
     /// Aborting the request in flight, and where the server can be asked, stopping the
     /// statement there too.
     Http {
@@ -656,6 +823,20 @@ impl ConnInner {
                 abort.cancel();
                 if let Some(k) = kill {
                     k.pull().await;
+                }
+                return Ok(());
+            }
+            Stopper::Ignite {
+                socket,
+                next_id,
+                running,
+            } => {
+                if let Some(target) = running.get() {
+                    let id = next_id.get();
+                    next_id.set(id + 1);
+                    socket
+                        .send_with_u8_array(&crate::ignite::cancel_frame(id, target))
+                        .map_err(|_| Error::connection_lost("cannot send the cancel"))?;
                 }
                 return Ok(());
             }
@@ -783,7 +964,7 @@ impl Connection {
         let inner = self.inner.clone();
         if inner.core.is_busy() {
             match &inner.stopper {
-                Stopper::Pg { socket, .. } => {
+                Stopper::Pg { socket, .. } | Stopper::Ignite { socket, .. } => {
                     let _ = socket.close();
                 }
                 Stopper::Http { abort, kill } => {

@@ -218,6 +218,14 @@ impl<B: Backend> Connection<B> {
         self.shared.acquire(None).await
     }
 
+    /// A heartbeat, unless an operation holds the backend (then the connection is not idle).
+    pub async fn keep_alive(&self) -> Result<()> {
+        match self.shared.backend.try_lock() {
+            Some(mut backend) if !self.shared.closed.get() => backend.keep_alive().await,
+            _ => Ok(()),
+        }
+    }
+
     /// An operation holds the backend right now.
     pub fn is_busy(&self) -> bool {
         self.shared.backend.try_lock().is_none()

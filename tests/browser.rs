@@ -71,6 +71,11 @@ scenarios! {
     databricks_chunks => "databricksChunks",
     databricks_errors => "databricksErrors",
     databricks_async => "databricksAsync",
+    ignite_seed_flow => "igniteSeedFlow",
+    ignite_types => "igniteTypes",
+    ignite_paging => "ignitePaging",
+    ignite_errors => "igniteErrors",
+    ignite_cancel => "igniteCancel",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -129,5 +134,8 @@ fn env() -> JsValue {
     var!("databend", "WEBDBC_TEST_DATABEND");
     var!("questdb", "WEBDBC_TEST_QUESTDB");
     var!("databricks", "WEBDBC_TEST_DATABRICKS");
+    var!("ignite", "WEBDBC_TEST_IGNITE");
+    var!("igniteSecure", "WEBDBC_TEST_IGNITE_SECURE");
+    var!("igniteCut", "WEBDBC_TEST_IGNITE_CUT");
     env.into()
 }

@@ -903,7 +903,7 @@ impl Node {
                     .map_err(proto)?
                     .filter(|p| *p > 0)
                     .unwrap_or(1024) as usize;
-                r.opt_long().map_err(proto)?;
+                let timeout = r.opt_long().map_err(proto)?.filter(|t| *t > 0);
                 r.opt_long().map_err(proto)?;
                 r.opt_str().map_err(proto)?;
                 r.int().map_err(proto)?;
@@ -912,6 +912,10 @@ impl Node {
                 let args = read_args(&mut r).map_err(proto)?;
                 r.long().map_err(proto)?;
                 let _ = schema;
+                // The query timeout bounds the statement (and sleep() honours it).
+                sqlite::set_deadline(
+                    timeout.map(|ms| std::time::Instant::now() + Duration::from_millis(ms as u64)),
+                );
                 let words = sqlite::keywords(&stmt, 2);
                 let w0 = words.first().map(String::as_str).unwrap_or("");
                 if matches!(w0, "START" | "BEGIN" | "COMMIT" | "ROLLBACK") {
@@ -920,8 +924,9 @@ impl Node {
                 if statements(&stmt).len() > 1 {
                     return Err(err(SQL_PARSE, "Multiple statements are not allowed"));
                 }
-                let result = self.exec(conn, tx, &stmt, args)?;
-                self.write_result(conn, &mut out, result, page);
+                let result = self.exec(conn, tx, &stmt, args);
+                sqlite::set_deadline(None);
+                self.write_result(conn, &mut out, result?, page);
             }
             51 => {
                 let id = r.long().map_err(proto)?;
@@ -954,10 +959,11 @@ impl Node {
                 }
             }
             56 => {
+                // Schema, page size, query and session timeouts, time zone (no transaction).
+                r.opt_str().map_err(proto)?;
                 for _ in 0..3 {
                     r.opt_long().map_err(proto)?;
                 }
-                r.opt_str().map_err(proto)?;
                 r.opt_str().map_err(proto)?;
                 r.int().map_err(proto)?;
                 r.bin().map_err(proto)?;

@@ -493,7 +493,9 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result
         }
     }
     let ty_text = rest[..cut].trim();
-    let not_null = find_outside_parens(&upper, " NOT NULL").is_some();
+    // A primary key holds no NULL either.
+    let not_null =
+        find_outside_parens(&upper, " NOT NULL").is_some() || upper.contains("PRIMARY KEY");
     let ty = parse(ty_text, not_null).ok_or_else(|| Fail::UnknownType(ty_text.to_string()))?;
     let mut sqlite = String::new();
     if upper.contains("PRIMARY KEY") {

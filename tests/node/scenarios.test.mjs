@@ -21,6 +21,9 @@ const env = {
   databend: process.env.WEBDBC_TEST_DATABEND,
   questdb: process.env.WEBDBC_TEST_QUESTDB,
   databricks: process.env.WEBDBC_TEST_DATABRICKS,
+  ignite: process.env.WEBDBC_TEST_IGNITE,
+  igniteSecure: process.env.WEBDBC_TEST_IGNITE_SECURE,
+  igniteCut: process.env.WEBDBC_TEST_IGNITE_CUT,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
