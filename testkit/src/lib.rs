@@ -8,6 +8,7 @@ pub mod databend;
 pub mod databricks;
 pub mod httpd;
 pub mod ignite;
+pub mod pgquirks;
 pub mod questdb;
 pub mod sqlite;
 

@@ -37,6 +37,8 @@ fn main() -> ExitCode {
     // A secure node that closes connections silent for 3 s: clients must heartbeat.
     let ignite_secure = ignite::start_ignite_server(true, 3000);
     let ignite_cut = start_cutting_proxy(ignite_port, 64 * 1024);
+    let pg_crate = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::Crate);
+    let pg_quest = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::QuestDb);
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
             ("ignite".into(), local(ignite_port)),
             ("ignite_secure".into(), local(ignite_secure)),
             ("ignite_cut".into(), local(ignite_cut)),
+            ("pgcrate".into(), local(pg_crate)),
+            ("pgquest".into(), local(pg_quest)),
         ],
         http_targets: vec![
             ("crate".into(), local(crate_no_cors)),
@@ -85,6 +89,12 @@ fn main() -> ExitCode {
             pg.url((SCRAM_USER.0, "not-the-password"), pg.port),
         ),
         ("WEBDBC_TEST_PG_CUT", pg.url(SCRAM_USER, cut)),
+        // PostgreSQL behind the CrateDB and QuestDB wire quirks (cleartext, as both offer).
+        (
+            "WEBDBC_TEST_PG_CRATE",
+            pg.url(CLEARTEXT_USER, pg_crate).replace("postgres://", "crate+pg://"),
+        ),
+        ("WEBDBC_TEST_PG_QUEST", pg.url(CLEARTEXT_USER, pg_quest)),
         ("WEBDBC_TEST_PG_GARBAGE", pg.url(SCRAM_USER, garbage)),
         ("WEBDBC_TEST_PG_DEAD", pg.url(SCRAM_USER, dead)),
         ("WEBDBC_TEST_PG_DENIED", pg.url(SCRAM_USER, denied)),
