@@ -252,6 +252,9 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
     };
     let _ = ws_tx.send(Message::Close(Some(frame))).await;
     let _ = tcp_tx.shutdown().await;
+    if reason != "client closed" {
+        await_client_close(&mut ws_rx).await;
+    }
     eprintln!(
         "relay: {peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)",
         target.name
@@ -270,6 +273,24 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: Socke
         reason: reason[..end].into(),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
+    await_client_close(socket).await;
+}
+
+/// Reads what the client still sends until its Close (at most 2 s). Dropping the socket with
+/// unread bytes would reset the TCP connection, and a reset can discard our Close frame before
+/// the client reads it: browsers would then report 1006 instead of the code and reason.
+async fn await_client_close<S>(rx: &mut S)
+where
+    S: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(msg)) = rx.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 pub fn router(cfg: Config) -> Router {
