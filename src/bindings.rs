@@ -380,7 +380,11 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
         ));
     }
     let conn = match scheme.as_str() {
-        "postgres" | "postgresql" => open_pg(url, opts()?).await?,
+        "postgres" | "postgresql" | "crate+pg" => open_pg(url, opts()?).await?,
+        // QuestDB's Postgres-wire port; its REST API otherwise.
+        "questdb" if crate::dsn::Dsn::parse(url)?.port == Some(crate::questdb::PG_WIRE_PORT) => {
+            open_pg(url, opts()?).await?
+        }
         "crate" | "http" | "https" => open_crate(url, opts()?).await?,
         "databend" => open_databend(url, opts()?).await?,
         "questdb" => open_questdb(url, opts()?).await?,
@@ -423,7 +427,7 @@ async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
         cfg.application_name = name;
     }
     let relay = opts.relay.ok_or_else(|| {
-        Error::interface("postgres:// connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
+        Error::interface("Postgres-wire connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
     })?;
     let relay = relay_url(&relay, &cfg.host, cfg.port);
     let timeout = opts

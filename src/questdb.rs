@@ -42,12 +42,6 @@ impl QuestConfig {
     pub fn from_url(url: &str) -> Result<QuestConfig> {
         let dsn = Dsn::parse_as(url, &["questdb"], "QuestDB")?;
         let port = dsn.port.unwrap_or(DEFAULT_PORT);
-        if port == PG_WIRE_PORT {
-            return Err(Error::not_supported(
-                "port 8812 is QuestDB's Postgres wire protocol, which webdbc does not speak to QuestDB yet: \
-                 use its REST port, questdb://user:password@host:9000",
-            ));
-        }
         let mut https = false;
         let mut cfg = QuestConfig {
             base_url: String::new(),
@@ -646,9 +640,6 @@ mod tests {
                 .base_url,
             "https://h:9000"
         );
-        let e = QuestConfig::from_url("questdb://admin:quest@localhost:8812/qdb").unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotSupported);
-        assert!(!e.message.contains("quest@"));
     }
 
     #[test]

@@ -76,6 +76,8 @@ scenarios! {
     ignite_paging => "ignitePaging",
     ignite_errors => "igniteErrors",
     ignite_cancel => "igniteCancel",
+    pg_crate_dialect => "pgCrateDialect",
+    pg_quest_dialect => "pgQuestDialect",
 }
 
 fn describe(e: &JsValue) -> String {
@@ -137,5 +139,7 @@ fn env() -> JsValue {
     var!("ignite", "WEBDBC_TEST_IGNITE");
     var!("igniteSecure", "WEBDBC_TEST_IGNITE_SECURE");
     var!("igniteCut", "WEBDBC_TEST_IGNITE_CUT");
+    var!("pgCrate", "WEBDBC_TEST_PG_CRATE");
+    var!("pgQuest", "WEBDBC_TEST_PG_QUEST");
     env.into()
 }

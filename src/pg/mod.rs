@@ -4,7 +4,7 @@
 mod session;
 pub mod types;
 
-pub use session::PgSession;
+pub use session::{Dialect, PgSession};
 
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, Result};
@@ -31,20 +31,32 @@ pub struct PgConfig {
 }
 
 impl PgConfig {
-    /// Reads a `postgres://` or `postgresql://` URL with libpq's usual query parameters.
+    /// Reads a `postgres://` or `postgresql://` URL with libpq's usual query parameters; also
+    /// `crate+pg://` (CrateDB's wire, user `crate` by default) and `questdb://` (QuestDB's wire,
+    /// port 8812, user `admin` by default).
     pub fn from_url(url: &str) -> Result<PgConfig> {
-        let dsn = Dsn::parse_as(url, &["postgres", "postgresql"], "PostgreSQL")?;
+        let dsn = Dsn::parse_as(
+            url,
+            &["postgres", "postgresql", "crate+pg", "questdb"],
+            "the Postgres wire protocol",
+        )?;
+        let (port, user) = match dsn.scheme.as_str() {
+            "crate+pg" => (DEFAULT_PORT, "crate"),
+            "questdb" => (crate::questdb::PG_WIRE_PORT, "admin"),
+            _ => (DEFAULT_PORT, ""),
+        };
         let mut cfg = PgConfig {
             host: dsn.host,
-            port: dsn.port.unwrap_or(DEFAULT_PORT),
-            user: dsn.user.unwrap_or_default(),
+            port: dsn.port.unwrap_or(port),
+            user: dsn.user.unwrap_or_else(|| user.into()),
             password: dsn.password,
             database: Some(dsn.path).filter(|d| !d.is_empty()),
             application_name: "webdbc".into(),
             options: None,
             statement_timeout_ms: None,
             connect_timeout_ms: None,
-            autocommit: false,
+            // PEP 249's default, except for CrateDB, which has no transactions.
+            autocommit: dsn.scheme == "crate+pg",
             fetch_size: DEFAULT_FETCH_SIZE,
         };
         for (k, v) in dsn.params {
@@ -56,7 +68,12 @@ impl PgConfig {
                 "options" => cfg.options = Some(v),
                 "connect_timeout" => cfg.connect_timeout_ms = Some(parse_number(&k, &v)? * 1000),
                 "statement_timeout" => cfg.statement_timeout_ms = Some(parse_number(&k, &v)?),
-                "autocommit" => cfg.autocommit = parse_bool(&k, &v)?,
+                "autocommit" => {
+                    cfg.autocommit = parse_bool(&k, &v)?;
+                    if !cfg.autocommit && dsn.scheme == "crate+pg" {
+                        return Err(crate::client::no_transactions("CrateDB"));
+                    }
+                }
                 "client_encoding" if v.eq_ignore_ascii_case("utf8") || v.eq_ignore_ascii_case("utf-8") => {}
                 "client_encoding" => {
                     return Err(Error::not_supported("client_encoding other than UTF8 is not supported"))
@@ -148,6 +165,25 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_dialects_urls() {
+        let c = PgConfig::from_url("crate+pg://h/doc").unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.port, c.autocommit),
+            ("crate", 5432, true)
+        );
+        let c = PgConfig::from_url("questdb://h").unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.port, c.autocommit),
+            ("admin", 8812, false)
+        );
+        let c = PgConfig::from_url("questdb://app:pw@h:8812/qdb").unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.as_deref()),
+            ("app", Some("pw"))
+        );
+    }
+
+    #[test]
     fn rejects_what_it_cannot_honour() {
         let kind = |url: &str| PgConfig::from_url(url).unwrap_err().kind;
         assert_eq!(kind("mysql://u@h/db"), ErrorKind::Interface);
@@ -157,6 +193,10 @@ mod tests {
         );
         assert_eq!(kind("postgres://u@h/db?frobnicate=1"), ErrorKind::Interface);
         assert_eq!(kind("postgres://h/db"), ErrorKind::Interface);
+        assert_eq!(
+            kind("crate+pg://h/doc?autocommit=false"),
+            ErrorKind::NotSupported
+        );
         assert_eq!(
             kind("postgres://u@h/db?connect_timeout=soon"),
             ErrorKind::Interface

@@ -24,6 +24,19 @@ use crate::sql::{self, Scanned};
 use crate::transport::Transport;
 use crate::value::Value;
 
+/// Which server speaks the protocol, from what it announces at startup: CrateDB and QuestDB
+/// speak it with quirks (shared/protocols/postgres-wire.md §10-11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    /// Announces `crate_version`. No transactions: autocommit is always on, and the `E` it
+    /// reports after an error in the extended protocol means nothing.
+    CrateDb,
+    /// Announces `application_name` QuestDB. Its errors carry SQLSTATE 00000 (still errors) and
+    /// it sends bytea in binary format whatever was asked; both are read as they come.
+    QuestDb,
+}
+
 /// Larger declared lengths are garbage, not PostgreSQL (its own limit is 1 GiB per message).
 const MAX_MESSAGE_LEN: usize = 1 << 30;
 
@@ -48,6 +61,7 @@ pub struct PgSession<T> {
     tx_status: u8,
     backend_key: Option<(i32, i32)>,
     server_params: HashMap<String, String>,
+    dialect: Dialect,
     /// Why the connection can no longer be used.
     broken: Option<Error>,
     /// The result whose portal is suspended, waiting for the next Execute.
@@ -67,6 +81,7 @@ impl<T: Transport> PgSession<T> {
             tx_status: b'I',
             backend_key: None,
             server_params: HashMap::new(),
+            dialect: Dialect::Postgres,
             broken: None,
             open: None,
             deferred: None,
@@ -76,13 +91,29 @@ impl<T: Transport> PgSession<T> {
         frontend::startup_message(params.iter().map(|(k, v)| (*k, v.as_str())), &mut out)
             .map_err(Error::malformed)?;
         s.send(&out).await?;
-        match s.authenticate(cfg).await {
-            Ok(()) => Ok(s),
-            Err(e) => {
-                s.io.close();
-                Err(e)
-            }
+        if let Err(e) = s.authenticate(cfg).await {
+            s.io.close();
+            return Err(e);
         }
+        if s.server_params.contains_key("crate_version") {
+            s.dialect = Dialect::CrateDb;
+            s.autocommit = true;
+        } else if s.server_param("application_name") == Some("QuestDB") {
+            s.dialect = Dialect::QuestDb;
+        }
+        Ok(s)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Notes ReadyForQuery's transaction status.
+    fn ready(&mut self, status: u8) {
+        self.tx_status = match self.dialect {
+            Dialect::CrateDb => b'I',
+            _ => status,
+        };
     }
 
     async fn authenticate(&mut self, cfg: &PgConfig) -> Result<()> {
@@ -154,10 +185,18 @@ impl<T: Transport> PgSession<T> {
                     continue;
                 }
                 Message::ReadyForQuery(body) => {
-                    self.tx_status = body.status();
+                    self.ready(body.status());
                     return Ok(());
                 }
-                Message::ErrorResponse(body) => return Err(self.server_error(body.fields(), None)),
+                Message::ErrorResponse(body) => {
+                    // A refused login is operational unless its SQLSTATE says more (QuestDB
+                    // sends 00000).
+                    let mut e = self.server_error(body.fields(), None);
+                    if e.kind == ErrorKind::Database {
+                        e.kind = ErrorKind::Operational;
+                    }
+                    return Err(e);
+                }
                 _ => return Err(Error::malformed("unexpected message during authentication")),
             }
             self.send(&out).await?;
@@ -305,7 +344,7 @@ impl<T: Transport> PgSession<T> {
         loop {
             match self.next().await? {
                 Message::ReadyForQuery(b) => {
-                    self.tx_status = b.status();
+                    self.ready(b.status());
                     return Ok(first);
                 }
                 Message::ErrorResponse(body) => {
@@ -563,7 +602,7 @@ impl<T: Transport> PgSession<T> {
                     error.get_or_insert_with(copy_not_supported);
                 }
                 Message::ReadyForQuery(b) => {
-                    self.tx_status = b.status();
+                    self.ready(b.status());
                     return match error {
                         Some(e) => Err(e),
                         None => Ok(tag),
@@ -748,7 +787,7 @@ impl<T: Transport> Backend for PgSession<T> {
                     return Err(self.resync(e, true).await);
                 }
                 Message::ReadyForQuery(b) => {
-                    self.tx_status = b.status();
+                    self.ready(b.status());
                     return Ok(total);
                 }
                 Message::CopyInResponse(_) | Message::CopyOutResponse(_) => {
@@ -807,6 +846,9 @@ impl<T: Transport> Backend for PgSession<T> {
 
     async fn rollback(&mut self) -> Result<()> {
         self.usable()?;
+        if self.dialect == Dialect::CrateDb {
+            return Err(crate::client::no_transactions("CrateDB"));
+        }
         self.discard().await?;
         if self.tx_status != b'I' {
             self.command("ROLLBACK").await?;
@@ -819,6 +861,9 @@ impl<T: Transport> Backend for PgSession<T> {
     }
 
     fn set_autocommit(&mut self, on: bool) -> Result<()> {
+        if !on && self.dialect == Dialect::CrateDb {
+            return Err(crate::client::no_transactions("CrateDB"));
+        }
         if on != self.autocommit && self.tx_status != b'I' {
             return Err(Error::programming(
                 "cannot change autocommit inside a transaction: call commit() or rollback() first",

@@ -130,7 +130,8 @@ impl PgServer {
              SET password_encryption = 'md5';
              CREATE USER {mu} PASSWORD '{mp}';
              RESET password_encryption;
-             CREATE USER {cu} PASSWORD '{cp}';",
+             CREATE USER {cu} PASSWORD '{cp}';
+             GRANT CREATE ON DATABASE {db} TO {cu};",
             su = SCRAM_USER.0,
             sp = SCRAM_USER.1,
             mu = MD5_USER.0,

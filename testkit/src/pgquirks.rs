@@ -66,10 +66,7 @@ fn frontend(mut client: TcpStream, mut server: TcpStream, extended: &AtomicBool)
     {
         return;
     }
-    loop {
-        let Some(head) = read_exact(&mut client, 5) else {
-            break;
-        };
+    while let Some(head) = read_exact(&mut client, 5) {
         let n = u32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
         let Some(body) = read_exact(&mut client, n.saturating_sub(4)) else {
             break;
@@ -132,10 +129,7 @@ fn backend(mut server: TcpStream, mut client: TcpStream, dialect: Dialect, exten
     let mut error_pending = false;
     // Per result column: (is bytea, is date), from the last RowDescription.
     let mut columns: Vec<(bool, bool)> = Vec::new();
-    loop {
-        let Some(head) = read_exact(&mut server, 5) else {
-            break;
-        };
+    while let Some(head) = read_exact(&mut server, 5) {
         let n = u32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
         let Some(body) = read_exact(&mut server, n.saturating_sub(4)) else {
             break;

@@ -34,12 +34,14 @@ test("the README example runs as written", async () => {
   }
 });
 
-/** Runs the README's example marked `<!-- example: name -->`, with its URL swapped for `url`. */
-async function runMarkedExample(name, urlInReadme, url) {
+/** Runs the README's example marked `<!-- example: name -->`, with its URL swapped for `url` and the
+ * relay URL `relay.example` for `relay` (default: the test relay). */
+async function runMarkedExample(name, urlInReadme, url, relay = RELAY) {
   const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
   const example = readme.match(new RegExp(`<!-- example: ${name} -->\n\`\`\`js\n([\\s\\S]*?)\`\`\``))[1];
   const code = example
     .replace(JSON.stringify(urlInReadme), JSON.stringify(url))
+    .replace(/"wss:\/\/relay\.example\/v1\/connect[^"]*"/, JSON.stringify(relay))
     .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
     .replaceAll("console.log(", "globalThis.__log(");
   assert.ok(code.includes(url), `the ${name} example's URL was found`);
@@ -49,6 +51,15 @@ async function runMarkedExample(name, urlInReadme, url) {
   await writeFile(file, code);
   await import(file);
   return logged;
+}
+
+const RELAY = process.env.WEBDBC_TEST_RELAY;
+
+/** Runs `sql` as the owner of the test database (the dialect proxies' user may not create tables). */
+async function asOwner(...sql) {
+  const conn = await webdbc.connect(process.env.WEBDBC_TEST_PG, { relay: RELAY, autocommit: true });
+  for (const s of sql) await conn.cursor().execute(s);
+  await conn.close();
 }
 
 async function dropTable(url, table) {
@@ -87,5 +98,43 @@ test("the README's Databricks example runs as written", async () => {
     assert.deepEqual(logged, [[[[2n, "7.25"]]]]);
   } finally {
     await dropTable(process.env.WEBDBC_TEST_DATABRICKS, "trips");
+  }
+});
+
+test("the README's Ignite example runs as written", async () => {
+  try {
+    const logged = await runMarkedExample("ignite", "ignite://127.0.0.1:10800", process.env.WEBDBC_TEST_IGNITE);
+    assert.deepEqual(logged, [[[["John", 30], ["Jane", 32]]]]);
+  } finally {
+    const conn = await webdbc.connect(process.env.WEBDBC_TEST_IGNITE, { relay: RELAY });
+    await conn.cursor().execute("DROP TABLE IF EXISTS Employee");
+    await conn.close();
+  }
+});
+
+test("the README's CrateDB Postgres-wire example runs as written", async () => {
+  await asOwner("CREATE TABLE sensors (id int PRIMARY KEY, reading float8)", "GRANT ALL ON sensors TO clear_user");
+  try {
+    const logged = await runMarkedExample("cratedb-pg", "crate+pg://crate:secret@db.example:5432/doc", process.env.WEBDBC_TEST_PG_CRATE);
+    assert.deepEqual(logged, [[true], [[[1, 21.5]]]]);
+  } finally {
+    await asOwner("DROP TABLE sensors");
+  }
+});
+
+test("the README's QuestDB Postgres-wire example runs as written", async () => {
+  await asOwner(
+    "CREATE TABLE trades (symbol text, price float8, day date)",
+    "INSERT INTO trades VALUES ('BTC-USD', 64000.5, '2024-05-01'), ('ETH-USD', 3100, '2024-05-01')",
+    "GRANT ALL ON trades TO clear_user",
+  );
+  try {
+    const path = new URL(process.env.WEBDBC_TEST_PG_QUEST.replace(/^postgres:/, "http:")).pathname;
+    const url = process.env.WEBDBC_TEST_PG_QUEST.replace(/^postgres:/, "questdb:").replace(/:\d+\//, ":8812/");
+    assert.ok(url.endsWith(":8812" + path), url);
+    const logged = await runMarkedExample("questdb-pg", "questdb://admin:quest@qdb.internal:8812/qdb", url, `${RELAY}?target=pgquest`);
+    assert.deepEqual(logged, [[[["BTC-USD", 64000.5, "2024-05-01T00:00:00"]]]]);
+  } finally {
+    await asOwner("DROP TABLE trades");
   }
 });

@@ -24,6 +24,8 @@ const env = {
   ignite: process.env.WEBDBC_TEST_IGNITE,
   igniteSecure: process.env.WEBDBC_TEST_IGNITE_SECURE,
   igniteCut: process.env.WEBDBC_TEST_IGNITE_CUT,
+  pgCrate: process.env.WEBDBC_TEST_PG_CRATE,
+  pgQuest: process.env.WEBDBC_TEST_PG_QUEST,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 
