@@ -3,12 +3,12 @@
 export interface ConnectOptions {
   /** webdbc-relay URL, e.g. "wss://relay.example/v1/connect". `?address=host:port` from the
    * database URL is appended unless the URL already names `target=` or `address=`. Required for
-   * postgres:// URLs; for HTTP databases (crate://) optional: requests then go through the relay's
+   * postgres://, crate+pg://, questdb://…:8812 and ignite:// URLs; for HTTP databases (crate://) optional: requests then go through the relay's
    * HTTP forwarding (for servers that send no CORS headers). */
   relay?: string;
-  /** PEP 249 default: false (statements run in a transaction until commit()). Databend: true by
-   * default, as its drivers. CrateDB has no transactions: always true there, and false is a
-   * NotSupportedError. */
+  /** PEP 249 default: false (statements run in a transaction until commit()). Databend and Ignite:
+   * true by default, as their drivers. CrateDB (HTTP or Postgres wire), QuestDB's REST API and
+   * Databricks have no transactions: always true there, and false is a NotSupportedError. */
   autocommit?: boolean;
   /** How int8 values arrive. Default "bigint" (exact). "number" raises DataError beyond 2^53. */
   int64?: "bigint" | "number" | "string";
@@ -33,6 +33,18 @@ export interface ConnectOptions {
   applicationName?: string;
   /** A WebSocket constructor to use instead of globalThis.WebSocket (e.g. the `ws` package). */
   WebSocket?: unknown;
+  /** Ignite: nodes ("host:port"), tried in turn; replaces the URL's hosts. */
+  address?: string | string[];
+  /** Ignite: basic authentication (the URL's user and password otherwise). */
+  identity?: string;
+  secret?: string;
+  /** Ignite: the default schema (default "PUBLIC"). */
+  schema?: string;
+  /** Ignite: rows per page (default 1024). */
+  pageSize?: number;
+  page_size?: number;
+  /** Ignite: the node's query timeout, in seconds (as the seed's driver). */
+  timeout?: number;
 }
 
 export interface ExecuteOptions {
@@ -111,7 +123,9 @@ export class Connection {
   autocommit: boolean;
 }
 
-/** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), or CrateDB's
+/** Opens a connection: `postgres://user:pass@host:5432/db` (through `relay`), CrateDB's and
+ * QuestDB's Postgres wire `crate+pg://crate@host:5432/doc`, `questdb://admin:quest@host:8812/qdb`
+ * and Ignite's `ignite://[identity:secret@]host:10800[,host2]` (through `relay`), or CrateDB's
  * `crate://user:pass@host:4200[?schema=]`, `http://host:4200`, `https://host:4200`, or
  * Databend's `databend://user:pass@host:8000/db?sslmode=disable`, or QuestDB's
  * `questdb://admin:quest@host:9000`, or Databricks'
