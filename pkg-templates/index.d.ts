@@ -140,8 +140,10 @@ export const paramstyle: "qmark";
 
 /** PEP 249 `Error`. Server errors carry the server's fields. */
 export class WebdbcError extends Error {
-  /** The server's error code (SQLSTATE for PostgreSQL). */
+  /** The server's error code: SQLSTATE for PostgreSQL and its dialects, `IGN-<GROUP>-<n>` for
+   * Ignite, the vendor's code for the HTTP databases. */
   code?: string;
+  /** The same as `code` (psycopg's name for it). */
   sqlstate?: string;
   severity?: string;
   detail?: string;

@@ -415,7 +415,7 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
 async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = PgConfig::from_url(url)?;
     if let Some(a) = opts.autocommit {
-        cfg.autocommit = a;
+        cfg.autocommit = Some(a);
     }
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;

@@ -56,7 +56,7 @@ async fn session(cfg: &PgConfig) -> Result<PgSession<Tcp>> {
 
 async fn connect_url(var: &str) -> Result<Connection<PgSession<Tcp>>> {
     let mut cfg = PgConfig::from_url(&url(var))?;
-    cfg.autocommit = true;
+    cfg.autocommit = Some(true);
     Ok(Connection::new(session(&cfg).await?))
 }
 
@@ -206,7 +206,7 @@ async fn errors_resync_and_the_session_goes_on() {
 #[tokio::test]
 async fn transactions_commit_and_roll_back() {
     let cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
-    assert!(!cfg.autocommit, "PEP 249 default");
+    assert_eq!(cfg.autocommit, None, "PEP 249 default");
     let conn = Connection::new(session(&cfg).await.unwrap());
     let other = connect_url("WEBDBC_TEST_PG").await.unwrap();
     let cur = conn.cursor().unwrap();
@@ -305,7 +305,7 @@ async fn copy_is_refused_and_the_session_goes_on() {
 
 fn pg_config(autocommit: bool, fetch_size: u32) -> PgConfig {
     let mut cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
-    cfg.autocommit = autocommit;
+    cfg.autocommit = Some(autocommit);
     cfg.fetch_size = fetch_size;
     cfg
 }

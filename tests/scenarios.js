@@ -1114,6 +1114,12 @@ export async function igniteErrors(api, env) {
   // Several statements: a script.
   await cur.execute("CREATE TABLE S (id INT PRIMARY KEY); INSERT INTO S VALUES (1); INSERT INTO S VALUES (2)");
   eq(await scalar(conn, "SELECT count(*) FROM S"), 2, "script ran");
+  conn.autocommit = false;
+  e = await rejects(() => cur.execute("INSERT INTO S VALUES (3); INSERT INTO S VALUES (4)"), api.NotSupportedError, "a script cannot join a transaction");
+  ok(/outside any transaction/.test(e.message), e.message);
+  await conn.rollback();
+  conn.autocommit = true;
+  eq(await scalar(conn, "SELECT count(*) FROM S"), 2, "nothing ran");
   await cur.execute("DROP TABLE S");
   await conn.close();
   // Secure node: wrong secret, no credentials.
@@ -1205,7 +1211,8 @@ export async function pgCrateDialect(api, env) {
   eq(plain.autocommit, true, "postgres:// to CrateDB");
   await plain.close();
   await rejects(() => open(api, env, env.pgCrate.replace(/^crate\+pg:/, "postgres:"), { autocommit: false }), api.NotSupportedError, "autocommit: false option");
-  await rejects(() => open(api, env, env.pgCrate + "?autocommit=false"), api.NotSupportedError, "autocommit=false in the URL");
+  e = await rejects(() => open(api, env, env.pgCrate.replace(/^crate\+pg:/, "postgres:") + "?autocommit=false"), api.NotSupportedError, "autocommit=false in the URL");
+  ok(/CrateDB has no transactions/.test(e.message), e.message);
   // Cleartext only: a user the server would ask for SCRAM is refused, as CrateDB refuses it.
   const [scramUser, scramPassword] = urlParts(env.pg);
   e = await rejects(() => open(api, env, env.pgCrate.replace(/\/\/[^@]*@/, `//${scramUser}:${scramPassword}@`)), api.OperationalError, "no auth entry");

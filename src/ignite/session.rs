@@ -444,6 +444,13 @@ impl<T: Transport> Backend for IgniteSession<T> {
         let scanned_many = sql::scan_for(stmt, &params)?.statement_count > 1;
         let (stmt, args) = Self::arguments(stmt, params)?;
         if scanned_many {
+            // SQL_EXEC_SCRIPT has no transaction field: it would run outside the open one.
+            if !self.autocommit {
+                return Err(Error::not_supported(
+                    "Ignite runs several statements in one execute (a script) outside any transaction: \
+                     turn autocommit on for it, or run the statements one at a time",
+                ));
+            }
             return self.script(&stmt, &args).await;
         }
         self.begin_if_needed().await?;

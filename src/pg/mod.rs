@@ -4,7 +4,7 @@
 mod session;
 pub mod types;
 
-pub use session::{Dialect, PgSession};
+pub use session::PgSession;
 
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, Result};
@@ -26,14 +26,15 @@ pub struct PgConfig {
     /// Milliseconds; sent as the `statement_timeout` setting.
     pub statement_timeout_ms: Option<u64>,
     pub connect_timeout_ms: Option<u64>,
-    pub autocommit: bool,
+    /// `None`: PEP 249's default, off; on for CrateDB, which has no transactions.
+    pub autocommit: Option<bool>,
     pub fetch_size: u32,
 }
 
 impl PgConfig {
     /// Reads a `postgres://` or `postgresql://` URL with libpq's usual query parameters; also
-    /// `crate+pg://` (CrateDB's wire, user `crate` by default) and `questdb://` (QuestDB's wire,
-    /// port 8812, user `admin` by default).
+    /// `crate+pg://` (CrateDB's wire, user `crate` by default) and `questdb://host:8812` (QuestDB's
+    /// wire, user `admin` by default; `connect()` sends other questdb:// ports to its REST API).
     pub fn from_url(url: &str) -> Result<PgConfig> {
         let dsn = Dsn::parse_as(
             url,
@@ -55,8 +56,7 @@ impl PgConfig {
             options: None,
             statement_timeout_ms: None,
             connect_timeout_ms: None,
-            // PEP 249's default, except for CrateDB, which has no transactions.
-            autocommit: dsn.scheme == "crate+pg",
+            autocommit: None,
             fetch_size: DEFAULT_FETCH_SIZE,
         };
         for (k, v) in dsn.params {
@@ -68,12 +68,7 @@ impl PgConfig {
                 "options" => cfg.options = Some(v),
                 "connect_timeout" => cfg.connect_timeout_ms = Some(parse_number(&k, &v)? * 1000),
                 "statement_timeout" => cfg.statement_timeout_ms = Some(parse_number(&k, &v)?),
-                "autocommit" => {
-                    cfg.autocommit = parse_bool(&k, &v)?;
-                    if !cfg.autocommit && dsn.scheme == "crate+pg" {
-                        return Err(crate::client::no_transactions("CrateDB"));
-                    }
-                }
+                "autocommit" => cfg.autocommit = Some(parse_bool(&k, &v)?),
                 "client_encoding" if v.eq_ignore_ascii_case("utf8") || v.eq_ignore_ascii_case("utf-8") => {}
                 "client_encoding" => {
                     return Err(Error::not_supported("client_encoding other than UTF8 is not supported"))
@@ -116,11 +111,13 @@ impl PgConfig {
         if let Some(db) = &self.database {
             p.push(("database", db.clone()));
         }
-        if let Some(o) = &self.options {
-            p.push(("options", o.clone()));
-        }
+        let mut options = self.options.clone().unwrap_or_default();
         if let Some(ms) = self.statement_timeout_ms {
-            p.push(("statement_timeout", ms.to_string()));
+            // In `options`, where QuestDB reads it too (it ignores other startup settings).
+            options = format!("{options} -c statement_timeout={ms}");
+        }
+        if !options.trim().is_empty() {
+            p.push(("options", options.trim().to_string()));
         }
         p
     }
@@ -153,29 +150,23 @@ mod tests {
         assert_eq!(c.application_name, "demo");
         assert_eq!(c.connect_timeout_ms, Some(3000));
         assert_eq!(c.options.as_deref(), Some("-c search_path=x"));
-        assert!(!c.autocommit);
+        assert_eq!(c.autocommit, None);
         let c = PgConfig::from_url("postgres://u@h?autocommit=true&statement_timeout=250").unwrap();
         assert_eq!(
             (c.port, c.autocommit, c.statement_timeout_ms),
-            (5432, true, Some(250))
+            (5432, Some(true), Some(250))
         );
         assert!(c
             .startup_params()
-            .contains(&("statement_timeout", "250".into())));
+            .contains(&("options", "-c statement_timeout=250".into())));
     }
 
     #[test]
     fn reads_the_dialects_urls() {
         let c = PgConfig::from_url("crate+pg://h/doc").unwrap();
-        assert_eq!(
-            (c.user.as_str(), c.port, c.autocommit),
-            ("crate", 5432, true)
-        );
-        let c = PgConfig::from_url("questdb://h").unwrap();
-        assert_eq!(
-            (c.user.as_str(), c.port, c.autocommit),
-            ("admin", 8812, false)
-        );
+        assert_eq!((c.user.as_str(), c.port), ("crate", 5432));
+        let c = PgConfig::from_url("questdb://h:8812").unwrap();
+        assert_eq!((c.user.as_str(), c.port), ("admin", 8812));
         let c = PgConfig::from_url("questdb://app:pw@h:8812/qdb").unwrap();
         assert_eq!(
             (c.user.as_str(), c.password.as_deref()),
@@ -193,10 +184,6 @@ mod tests {
         );
         assert_eq!(kind("postgres://u@h/db?frobnicate=1"), ErrorKind::Interface);
         assert_eq!(kind("postgres://h/db"), ErrorKind::Interface);
-        assert_eq!(
-            kind("crate+pg://h/doc?autocommit=false"),
-            ErrorKind::NotSupported
-        );
         assert_eq!(
             kind("postgres://u@h/db?connect_timeout=soon"),
             ErrorKind::Interface

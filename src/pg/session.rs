@@ -24,17 +24,15 @@ use crate::sql::{self, Scanned};
 use crate::transport::Transport;
 use crate::value::Value;
 
-/// Which server speaks the protocol, from what it announces at startup: CrateDB and QuestDB
-/// speak it with quirks (shared/protocols/postgres-wire.md §10-11).
+/// Which server speaks the protocol, from what it announces at startup (shared/protocols/
+/// postgres-wire.md §10-11). QuestDB needs no switch: its SQLSTATE 00000 errors are errors here
+/// anyway, and bytea in binary format is read whatever was asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+enum Dialect {
     Postgres,
     /// Announces `crate_version`. No transactions: autocommit is always on, and the `E` it
     /// reports after an error in the extended protocol means nothing.
     CrateDb,
-    /// Announces `application_name` QuestDB. Its errors carry SQLSTATE 00000 (still errors) and
-    /// it sends bytea in binary format whatever was asked; both are read as they come.
-    QuestDb,
 }
 
 /// Larger declared lengths are garbage, not PostgreSQL (its own limit is 1 GiB per message).
@@ -77,7 +75,7 @@ impl<T: Transport> PgSession<T> {
             io,
             buf: BytesMut::new(),
             fetch_size: cfg.fetch_size.clamp(1, i32::MAX as u32) as i32,
-            autocommit: cfg.autocommit,
+            autocommit: cfg.autocommit.unwrap_or(false),
             tx_status: b'I',
             backend_key: None,
             server_params: HashMap::new(),
@@ -96,16 +94,14 @@ impl<T: Transport> PgSession<T> {
             return Err(e);
         }
         if s.server_params.contains_key("crate_version") {
+            if cfg.autocommit == Some(false) {
+                s.io.close();
+                return Err(crate::client::no_transactions("CrateDB"));
+            }
             s.dialect = Dialect::CrateDb;
             s.autocommit = true;
-        } else if s.server_param("application_name") == Some("QuestDB") {
-            s.dialect = Dialect::QuestDb;
         }
         Ok(s)
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
     }
 
     /// Notes ReadyForQuery's transaction status.

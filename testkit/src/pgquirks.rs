@@ -165,7 +165,8 @@ fn backend(mut server: TcpStream, mut client: TcpStream, dialect: Dialect, exten
                 body
             }
             (b'E', Dialect::QuestDb) => {
-                // Every field as sent, but SQLSTATE 00000.
+                // Every field as sent, but SQLSTATE 00000, and a refused login is an ERROR
+                // (then the connection closes), never FATAL.
                 let mut b = Vec::new();
                 let mut at = 0;
                 while at < body.len() && body[at] != 0 {
@@ -173,10 +174,10 @@ fn backend(mut server: TcpStream, mut client: TcpStream, dialect: Dialect, exten
                     at += 1;
                     let value = cstring(&body, &mut at);
                     b.push(code);
-                    b.extend(if code == b'C' {
-                        b"00000".to_vec()
-                    } else {
-                        value
+                    b.extend(match code {
+                        b'C' => b"00000".to_vec(),
+                        b'S' | b'V' if !ready_seen => b"ERROR".to_vec(),
+                        _ => value,
                     });
                     b.push(0);
                 }
