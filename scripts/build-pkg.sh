@@ -13,3 +13,4 @@ cp pkg-templates/package.json pkg-templates/index.d.ts pkg/
 cp README.md pkg/README.md
 rm -f pkg/webdbc_wasm.d.ts pkg/webdbc_wasm_bg.wasm.d.ts pkg/.gitignore
 echo "pkg/: $(du -k pkg/webdbc_wasm_bg.wasm | cut -f1) KiB wasm"
+python3 scripts/build-wheel.py

@@ -1199,6 +1199,41 @@ impl Cursor {
         })
     }
 
+    /// The Python module's `execute`: parameters as tagged JSON (src/tagged.rs).
+    #[wasm_bindgen(js_name = executeJson, unchecked_return_type = "Promise<void>")]
+    pub fn execute_json(&self, sql: String, params: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise_unit(async move {
+            let params = crate::tagged::params_from_json(&params)?;
+            inner.core.execute(&sql, params).await
+        })
+    }
+
+    /// The Python module's `executemany`: parameter sets as tagged JSON.
+    #[wasm_bindgen(js_name = executemanyJson, unchecked_return_type = "Promise<void>")]
+    pub fn executemany_json(&self, sql: String, sets: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise_unit(async move {
+            let sets = crate::tagged::param_sets_from_json(&sets)?;
+            inner.core.execute_many(&sql, sets).await
+        })
+    }
+
+    /// The Python module's fetch: up to `size` rows (all when negative) as tagged JSON.
+    #[wasm_bindgen(js_name = fetchJson, unchecked_return_type = "Promise<string>")]
+    pub fn fetch_json(&self, size: f64) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let n = if size < 0.0 {
+                usize::MAX
+            } else {
+                size as usize
+            };
+            let rows = inner.core.fetch(n).await?;
+            Ok(crate::tagged::rows_to_json(&rows).into())
+        })
+    }
+
     /// PEP 249 description: one object per column, or null when the statement returned no rows.
     #[wasm_bindgen(getter, unchecked_return_type = "ColumnDescription[] | null")]
     pub fn description(&self) -> JsValue {

@@ -18,6 +18,7 @@ pub mod ignite;
 pub mod pg;
 pub mod questdb;
 pub mod sql;
+pub mod tagged;
 pub mod transport;
 pub mod value;
 #[cfg(target_arch = "wasm32")]

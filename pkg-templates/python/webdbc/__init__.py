@@ -1,0 +1,654 @@
+"""webdbc for Python in Pyodide: a PEP 249 (DB-API 2.0) module over the webdbc wasm engine.
+
+    import webdbc
+    conn = webdbc.connect("postgres://app:secret@db:5432/shop", relay="wss://relay.example/v1/connect")
+    cur = conn.cursor()
+    cur.execute("SELECT title FROM booklist WHERE author = ?", ["Michael Stonebraker"])
+    print(cur.fetchall())
+
+`connect()` blocks on the engine's promises, which needs JS Promise Integration (Chromium, with
+the code run by `runPythonAsync`, as JupyterLite does); elsewhere it raises NotSupportedError.
+`await connect_async(...)` works everywhere and has the same API with awaitable methods.
+
+The engine is the wasm module of the npm package, carried in this wheel (`_js/`) and loaded on
+first connect. A page that already loaded the npm package can hand it over instead:
+`pyodide.registerJsModule("webdbc_js", webdbcModule)` before the first connect.
+"""
+
+import datetime as _dt
+import decimal as _decimal
+import json as _json
+import math as _math
+import os as _os
+import re as _re
+import time as _time
+import uuid as _uuid
+
+__all__ = [
+    "apilevel", "threadsafety", "paramstyle", "connect", "connect_async", "Connection",
+    "Cursor", "AsyncConnection", "AsyncCursor", "Warning", "Error", "InterfaceError",
+    "DatabaseError", "DataError", "OperationalError", "IntegrityError", "InternalError",
+    "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
+    "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER", "DATETIME",
+    "ROWID",
+]
+
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "qmark"  # and :name with a mapping
+
+
+# -- Exceptions (PEP 249) ----------------------------------------------------------------------
+
+
+class Warning(Exception):  # noqa: A001 (PEP 249's name)
+    pass
+
+
+class Error(Exception):
+    """Server errors carry the server's fields: `code` (and `sqlstate`, the same), `severity`,
+    `detail`, `hint`, `position` (in the SQL you wrote), `where`, `schema`, `table`, `column`,
+    `data_type`, `constraint`; fields the server did not send are None."""
+
+    _FIELDS = {
+        "code": "code", "sqlstate": "sqlstate", "severity": "severity", "detail": "detail",
+        "hint": "hint", "position": "position", "where": "where", "schema": "schema",
+        "table": "table", "column": "column", "data_type": "dataType", "constraint": "constraint",
+    }
+
+    def __init__(self, message="", **fields):
+        super().__init__(message)
+        for name in self._FIELDS:
+            setattr(self, name, fields.get(name))
+
+
+class InterfaceError(Error):
+    pass
+
+
+class DatabaseError(Error):
+    pass
+
+
+class DataError(DatabaseError):
+    pass
+
+
+class OperationalError(DatabaseError):
+    pass
+
+
+class IntegrityError(DatabaseError):
+    pass
+
+
+class InternalError(DatabaseError):
+    pass
+
+
+class ProgrammingError(DatabaseError):
+    pass
+
+
+class NotSupportedError(DatabaseError):
+    pass
+
+
+_CLASSES = {c.__name__: c for c in (
+    Warning, InterfaceError, DatabaseError, DataError, OperationalError, IntegrityError,
+    InternalError, ProgrammingError, NotSupportedError,
+)}
+_CLASSES["WebdbcError"] = Error
+
+
+def _from_js(e):
+    """The PEP 249 exception for a JavaScript error thrown by the engine."""
+    js = getattr(e, "js_error", None)
+    name = getattr(js, "name", None) or getattr(e, "name", "")
+    message = getattr(js, "message", None) or str(e)
+    cls = _CLASSES.get(name)
+    if cls is None:
+        return InterfaceError(f"unexpected JavaScript error: {name}: {message}")
+    if cls is Warning:
+        return Warning(message)
+    fields = {py: _py(getattr(js, field, None)) for py, field in Error._FIELDS.items()}
+    return cls(message, **fields)
+
+
+def _py(v):
+    """JS null, which Pyodide hands over as `jsnull`, as None."""
+    return None if v is None or type(v).__name__ == "JsNull" else v
+
+
+def _js_call(fn, *args):
+    """Calls a JS function of the engine; a JS exception becomes the PEP 249 one."""
+    from pyodide.ffi import JsException
+
+    try:
+        return fn(*args)
+    except JsException as e:
+        raise _from_js(e) from None
+
+
+async def _js_await(fn, *args):
+    from pyodide.ffi import JsException
+
+    try:
+        return await fn(*args)
+    except JsException as e:
+        raise _from_js(e) from None
+
+
+# -- Type objects and constructors (PEP 249) -----------------------------------------------------
+
+
+def _category(type_code):
+    """STRING, BINARY, NUMBER, DATETIME or ROWID for a server's type name (`int8`, `BIGINT`,
+    `Nullable(Int64)`, `DECIMAL(38,18)`, `timestamptz`, ...); None for arrays, maps, booleans."""
+    c = str(type_code).lower().strip()
+    if c.startswith("nullable(") and c.endswith(")"):
+        c = c[9:-1]
+    if c.endswith("[]") or c.startswith(("array", "map", "tuple", "struct", "object", "_")):
+        return None
+    c = c.split("(")[0].strip()
+    if c in ("oid", "rowid", "tid", "ctid"):
+        return "ROWID"
+    if any(w in c for w in ("bytea", "binary", "blob", "byte_array")):
+        return "BINARY"
+    if any(w in c for w in ("interval", "date", "time", "period", "duration")):
+        return "DATETIME"
+    if c in ("bool", "boolean"):
+        return None
+    if any(w in c for w in (
+        "int", "dec", "numeric", "float", "double", "real", "number", "long", "short", "byte",
+        "serial", "money",
+    )):
+        return "NUMBER"
+    return "STRING"
+
+
+class _TypeObject:
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        if isinstance(other, _TypeObject):
+            return other is self
+        return _category(other) == self.name
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"webdbc.{self.name}"
+
+
+STRING = _TypeObject("STRING")
+BINARY = _TypeObject("BINARY")
+NUMBER = _TypeObject("NUMBER")
+DATETIME = _TypeObject("DATETIME")
+ROWID = _TypeObject("ROWID")
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks):
+    return Date(*_time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks):
+    return Time(*_time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks):
+    return Timestamp(*_time.localtime(ticks)[:6])
+
+
+# -- Values: Python <-> the engine's tagged JSON (src/tagged.rs) ---------------------------------
+
+_EPOCH = _dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _EPOCH.replace(tzinfo=_dt.timezone.utc)
+_EPOCH_DATE = _dt.date(1970, 1, 1)
+_MICRO = _dt.timedelta(microseconds=1)
+_DAY_MICROS = 86_400_000_000
+_KINDS = {"D": "date", "t": "time", "T": "timestamp", "Z": "timestamp", "i": "interval"}
+
+
+def _in(v):
+    tag = v[0]
+    try:
+        if tag == "d":
+            return _decimal.Decimal(v[1])
+        if tag == "Z":
+            return _EPOCH_UTC + _dt.timedelta(microseconds=v[1])
+        if tag == "T":
+            return _EPOCH + _dt.timedelta(microseconds=v[1])
+        if tag == "D":
+            return _EPOCH_DATE + _dt.timedelta(days=v[1])
+        if tag == "b":
+            return bytes.fromhex(v[1])
+        if tag == "t":
+            if not 0 <= v[1] < _DAY_MICROS:
+                raise OverflowError
+            return (_EPOCH + _dt.timedelta(microseconds=v[1])).time()
+        if tag == "f":
+            return float(v[1])
+        if tag == "u":
+            return _uuid.UUID(v[1])
+        if tag == "j":
+            return _json.loads(v[1])
+        if tag == "i":
+            # Months have no fixed length: an interval with months stays ISO 8601 text.
+            return _dt.timedelta(days=v[2], microseconds=v[3]) if v[1] == 0 else v[4]
+        if tag == "a":
+            return [_in(x) if type(x) is list else x for x in v[1]]
+    except (OverflowError, ValueError):
+        raise DataError(
+            f"a {_KINDS.get(tag, 'value')} outside what Python's datetime holds "
+            f"(infinity, or a year beyond 1..9999): {v[1:]}"
+        ) from None
+    raise InterfaceError(f"unknown value tag {tag!r} from the engine")
+
+
+def _rows(text):
+    rows = _json.loads(text)
+    for row in rows:
+        for i, x in enumerate(row):
+            if type(x) is list:
+                row[i] = _in(x)
+    return [tuple(r) for r in rows]
+
+
+def _out(v):
+    t = type(v)
+    if v is None or t is str or t is bool or t is int:
+        return v
+    if t is float:
+        if _math.isfinite(v):
+            return v
+        return ["f", "nan" if v != v else ("inf" if v > 0 else "-inf")]
+    if isinstance(v, _decimal.Decimal):
+        return ["d", format(v, "f")]
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return ["b", bytes(v).hex()]
+    if isinstance(v, _dt.datetime):
+        if v.utcoffset() is None:
+            return ["T", (v - _EPOCH) // _MICRO]
+        return ["Z", (v - _EPOCH_UTC) // _MICRO]
+    if isinstance(v, _dt.date):
+        return ["D", (v - _EPOCH_DATE).days]
+    if isinstance(v, _dt.time):
+        if v.utcoffset() is not None:
+            raise NotSupportedError("a time with a time zone cannot be a parameter")
+        return ["t", ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond]
+    if isinstance(v, _dt.timedelta):
+        return ["i", 0, v.days, v.seconds * 1_000_000 + v.microseconds]
+    if isinstance(v, _uuid.UUID):
+        return ["u", v.hex]
+    if isinstance(v, dict):
+        return ["j", _json.dumps(v)]
+    if isinstance(v, (list, tuple)):
+        return ["a", [_out(x) for x in v]]
+    if isinstance(v, bool):
+        return bool(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return _out(float(v))
+    if isinstance(v, str):
+        return str(v)
+    raise ProgrammingError(f"cannot send a {t.__name__} as a parameter")
+
+
+def _params_json(params):
+    if params is None:
+        return "null"
+    if isinstance(params, dict):
+        payload = {str(k): _out(v) for k, v in params.items()}
+    elif isinstance(params, (list, tuple)):
+        payload = [_out(v) for v in params]
+    else:
+        raise ProgrammingError(
+            "parameters must be a sequence (for ? placeholders) or a mapping (for :name ones)"
+        )
+    return _json.dumps(payload, allow_nan=False)
+
+
+# -- Loading the engine ------------------------------------------------------------------------
+
+_engine = None
+
+
+async def _load():
+    """The engine: a page's npm package handed over as `webdbc_js`, or the wheel's copy."""
+    global _engine
+    if _engine is None:
+        try:
+            import webdbc_js  # noqa: F401 (registered by the page)
+
+            engine = webdbc_js
+        except ImportError:
+            engine = await _load_bundled()
+        _engine = _engine or engine
+    return _engine
+
+
+async def _load_bundled():
+    import base64
+
+    from js import Object
+    from pyodide.code import run_js
+    from pyodide.ffi import to_js
+
+    here = _os.path.join(_os.path.dirname(__file__), "_js")
+
+    def data_url(text):
+        return "data:text/javascript;base64," + base64.b64encode(text.encode()).decode()
+
+    glue = open(_os.path.join(here, "webdbc_wasm.js"), encoding="utf-8").read()
+    # The glue imports its snippet by a relative path, which a data: URL module cannot resolve;
+    # the same path also names the wasm's imports, and stays there.
+    def inline(m):
+        snippet = open(_os.path.join(here, m.group(2)), encoding="utf-8").read()
+        return f"from {m.group(1)}{data_url(snippet)}{m.group(1)}"
+
+    glue = _re.sub(r"""from\s+(['"])\./(snippets/[^'"]+\.js)\1""", inline, glue)
+    module = await run_js("(url) => import(url)")(data_url(glue))
+    with open(_os.path.join(here, "webdbc_wasm_bg.wasm"), "rb") as f:
+        wasm = to_js(f.read())
+    await module.default(to_js({"module_or_path": wasm}, dict_converter=Object.fromEntries))
+    return module
+
+
+# -- Connections and cursors (async) --------------------------------------------------------------
+
+_JS_ONLY_OPTIONS = {"int64", "numeric", "dates", "json", "rowMode", "row_mode"}
+
+
+def _js_options(options):
+    from js import Object
+    from pyodide.ffi import to_js
+
+    out = {}
+    for k, v in options.items():
+        if k in _JS_ONLY_OPTIONS:
+            raise InterfaceError(
+                f"option {k} shapes JavaScript values; Python gets its own types (int, Decimal, datetime)"
+            )
+        if k == "page_size":
+            out[k] = v
+            continue
+        out[_re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)] = v
+    return to_js(out, dict_converter=Object.fromEntries)
+
+
+async def connect_async(dsn, **options):
+    """Opens a connection; works in every Pyodide. Options: as the JS API's (README), in either
+    spelling (`fetch_size` or `fetchSize`); Ignite's `address`, `identity`, `secret`, `schema`,
+    `page_size`, `timeout` as pyignite_dbapi has them."""
+    engine = await _load()
+    js = await _js_await(engine.connect, dsn, _js_options(options))
+    return AsyncConnection(js)
+
+
+class AsyncConnection:
+    def __init__(self, js):
+        self._js = js
+
+    def cursor(self):
+        return AsyncCursor(self, _js_call(self._js.cursor))
+
+    async def commit(self):
+        await _js_await(self._js.commit)
+
+    async def rollback(self):
+        await _js_await(self._js.rollback)
+
+    async def cancel(self):
+        await _js_await(self._js.cancel)
+
+    async def close(self):
+        await _js_await(self._js.close)
+
+    @property
+    def closed(self):
+        return bool(self._js.closed)
+
+    @property
+    def autocommit(self):
+        return bool(self._js.autocommit)
+
+    @autocommit.setter
+    def autocommit(self, on):
+        from pyodide.ffi import JsException
+
+        try:
+            self._js.autocommit = bool(on)
+        except JsException as e:
+            raise _from_js(e) from None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, kind, exc, tb):
+        try:
+            if not self.closed and not self.autocommit:
+                await (self.commit() if exc is None else self.rollback())
+        finally:
+            await self.close()
+
+
+# Rows fetched per round trip by fetchall(): the engine's heap holds one chunk, not the result.
+_CHUNK = 4096
+
+
+class AsyncCursor:
+    def __init__(self, connection, js):
+        self.connection = connection
+        self._js = js
+        self.arraysize = 1
+        self._rows = []
+        self._pos = 0
+
+    @property
+    def description(self):
+        d = _py(self._js.description)
+        if d is None:
+            return None
+        return [
+            tuple(_py(getattr(c, f)) for f in (
+                "name", "typeCode", "displaySize", "internalSize", "precision", "scale", "nullOk",
+            ))
+            for c in d
+        ]
+
+    @property
+    def rowcount(self):
+        return int(self._js.rowcount)
+
+    async def execute(self, operation, parameters=None):
+        self._rows, self._pos = [], 0
+        await _js_await(self._js.executeJson, operation, _params_json(parameters))
+        return self
+
+    async def executemany(self, operation, seq_of_parameters):
+        self._rows, self._pos = [], 0
+        sets = "[" + ",".join(_params_json(p) for p in seq_of_parameters) + "]"
+        await _js_await(self._js.executemanyJson, operation, sets)
+        return self
+
+    async def _take(self, n):
+        """Up to n rows: what is buffered first, then from the engine."""
+        have = len(self._rows) - self._pos
+        if have < n:
+            more = _rows(await _js_await(self._js.fetchJson, n - have))
+            self._rows = self._rows[self._pos:] + more
+            self._pos = 0
+        out = self._rows[self._pos:self._pos + n]
+        self._pos += len(out)
+        return out
+
+    async def fetchone(self):
+        rows = await self._take(1)
+        return rows[0] if rows else None
+
+    async def fetchmany(self, size=None):
+        return await self._take(self.arraysize if size is None else size)
+
+    async def fetchall(self):
+        out = []
+        while True:
+            rows = await self._take(_CHUNK)
+            out += rows
+            if len(rows) < _CHUNK:
+                return out
+
+    def setinputsizes(self, sizes):
+        pass
+
+    def setoutputsize(self, size, column=None):
+        pass
+
+    async def close(self):
+        self._rows, self._pos = [], 0
+        await _js_await(self._js.close)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, kind, exc, tb):
+        await self.close()
+
+
+# -- Connections and cursors (sync, through JSPI) -------------------------------------------------
+
+
+def _sync(awaitable):
+    from pyodide.ffi import can_run_sync, run_sync
+
+    if not can_run_sync():
+        if hasattr(awaitable, "close"):
+            awaitable.close()
+        raise NotSupportedError(
+            "this runtime cannot block on the database (no JavaScript Promise Integration here, "
+            "or the code is not run by runPythonAsync): use `await webdbc.connect_async(...)` "
+            "and await its methods"
+        )
+    return run_sync(awaitable)
+
+
+def connect(dsn, **options):
+    """Opens a synchronous connection (Chromium under runPythonAsync, e.g. JupyterLite);
+    elsewhere NotSupportedError, and `await connect_async(...)` is the way."""
+    return Connection(_sync(connect_async(dsn, **options)))
+
+
+class Connection:
+    def __init__(self, conn):
+        self._async = conn
+
+    def cursor(self):
+        return Cursor(self, self._async.cursor())
+
+    def commit(self):
+        _sync(self._async.commit())
+
+    def rollback(self):
+        _sync(self._async.rollback())
+
+    def cancel(self):
+        _sync(self._async.cancel())
+
+    def close(self):
+        _sync(self._async.close())
+
+    @property
+    def closed(self):
+        return self._async.closed
+
+    @property
+    def autocommit(self):
+        return self._async.autocommit
+
+    @autocommit.setter
+    def autocommit(self, on):
+        self._async.autocommit = on
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        _sync(self._async.__aexit__(kind, exc, tb))
+
+
+class Cursor:
+    def __init__(self, connection, cursor):
+        self.connection = connection
+        self._async = cursor
+
+    description = property(lambda self: self._async.description)
+    rowcount = property(lambda self: self._async.rowcount)
+
+    @property
+    def arraysize(self):
+        return self._async.arraysize
+
+    @arraysize.setter
+    def arraysize(self, n):
+        self._async.arraysize = n
+
+    def execute(self, operation, parameters=None):
+        _sync(self._async.execute(operation, parameters))
+        return self
+
+    def executemany(self, operation, seq_of_parameters):
+        _sync(self._async.executemany(operation, seq_of_parameters))
+        return self
+
+    def fetchone(self):
+        return _sync(self._async.fetchone())
+
+    def fetchmany(self, size=None):
+        return _sync(self._async.fetchmany(size))
+
+    def fetchall(self):
+        return _sync(self._async.fetchall())
+
+    def setinputsizes(self, sizes):
+        pass
+
+    def setoutputsize(self, size, column=None):
+        pass
+
+    def close(self):
+        _sync(self._async.close())
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        self.close()

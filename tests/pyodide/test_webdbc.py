@@ -1,0 +1,285 @@
+"""The webdbc Python module inside Pyodide, against the servers of webdbc-testenv. Run by
+tests/pyodide/run.mjs in Node (async API; the sync API must refuse) and in headless Chromium
+(sync and async API). `run(env)` runs every test and returns [name, error or None] pairs.
+"""
+
+import datetime as dt
+import decimal
+import traceback
+import uuid
+
+import webdbc
+from pyodide.ffi import can_run_sync
+
+ENV = {}
+
+
+def relay():
+    return {"relay": ENV["WEBDBC_TEST_RELAY"]}
+
+
+def no_cors():
+    """A page reaches servers that send no CORS headers through the relay; Node goes direct."""
+    import js
+
+    return relay() if hasattr(js, "document") else {}
+
+
+def raises(cls, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except cls as e:
+        return e
+    except Exception as e:  # noqa: BLE001
+        raise AssertionError(f"expected {cls.__name__}, got {type(e).__name__}: {e}") from None
+    raise AssertionError(f"expected {cls.__name__}, but it succeeded")
+
+
+async def araises(cls, awaitable):
+    try:
+        await awaitable
+    except cls as e:
+        return e
+    except Exception as e:  # noqa: BLE001
+        raise AssertionError(f"expected {cls.__name__}, got {type(e).__name__}: {e}") from None
+    raise AssertionError(f"expected {cls.__name__}, but it succeeded")
+
+
+def eq(actual, expected, what):
+    assert actual == expected, f"{what}: expected {expected!r}, got {actual!r}"
+
+
+# -- async API, everywhere ------------------------------------------------------------------------
+
+
+async def test_module_globals():
+    eq((webdbc.apilevel, webdbc.threadsafety, webdbc.paramstyle), ("2.0", 1, "qmark"), "globals")
+    for name in ["Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
+                 "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError"]:
+        assert issubclass(getattr(webdbc, name), Exception), name
+    assert issubclass(webdbc.IntegrityError, webdbc.DatabaseError)
+    assert issubclass(webdbc.DatabaseError, webdbc.Error)
+    assert issubclass(webdbc.InterfaceError, webdbc.Error)
+    eq(webdbc.Binary(b"\x00"), b"\x00", "Binary")
+    eq(webdbc.Date(2024, 2, 29), dt.date(2024, 2, 29), "Date")
+    eq(webdbc.TimestampFromTicks(0).year in (1969, 1970), True, "TimestampFromTicks")
+    for code, obj in [("int8", webdbc.NUMBER), ("DECIMAL(38,18)", webdbc.NUMBER), ("Nullable(Int64)", webdbc.NUMBER),
+                      ("text", webdbc.STRING), ("VARCHAR", webdbc.STRING), ("bytea", webdbc.BINARY),
+                      ("VARBINARY", webdbc.BINARY), ("timestamptz", webdbc.DATETIME), ("DATE", webdbc.DATETIME),
+                      ("oid", webdbc.ROWID)]:
+        assert code == obj and obj == code, f"{code} == {obj}"
+    assert "text" != webdbc.NUMBER and "int4[]" != webdbc.NUMBER
+
+
+async def test_booklist_async():
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], **relay())
+    eq(conn.autocommit, False, "PEP 249 default")
+    cur = conn.cursor()
+    await cur.execute("CREATE TEMP TABLE booklist (title VARCHAR(100), author VARCHAR(100), date VARCHAR(100))")
+    eq(cur.description, None, "DDL has no description")
+    await cur.execute("INSERT INTO booklist VALUES (?, ?, ?)", ["Readings in Database Systems", "Michael Stonebraker", "2004"])
+    eq(cur.rowcount, 1, "rowcount")
+    await cur.executemany("INSERT INTO booklist VALUES (:title, :author, :date)", [
+        {"title": "Transaction Processing", "author": "Jim Gray", "date": "1992"},
+        {"title": "Architecture of a Database System", "author": "Michael Stonebraker", "date": "2007"},
+    ])
+    eq(cur.rowcount, 2, "executemany rowcount")
+    await cur.execute("SELECT title, date FROM booklist WHERE author = ? ORDER BY date", ["Michael Stonebraker"])
+    eq(cur.description[0][:2], ("title", "varchar"), "description")
+    eq(len(cur.description[0]), 7, "seven fields")
+    assert cur.description[0][1] == webdbc.STRING
+    eq(await cur.fetchall(), [("Readings in Database Systems", "2004"), ("Architecture of a Database System", "2007")], "rows")
+    await cur.execute("SELECT title FROM booklist ORDER BY title")
+    seen = [row async for row in cur]
+    eq(len(seen), 3, "async for")
+    await conn.rollback()
+    await conn.close()
+    eq(conn.closed, True, "closed")
+
+
+async def test_types_round_trip():
+    async with await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], **relay()) as conn:
+        cur = conn.cursor()
+        values = [
+            True, -9223372036854775808, 9223372036854775807, 1.5, 1.0, float("inf"),
+            decimal.Decimal("123456789012345678901234567890.000000000000000000000000000001"),
+            decimal.Decimal("-0.5"), "Zoë ☃ 𝄞 'q' \\", "", b"\x00\x01\x00\xff", b"",
+            dt.date(2024, 2, 29), dt.time(23, 59, 59, 999999),
+            dt.datetime(2024, 2, 29, 12, 34, 56, 789012),
+            dt.datetime(2024, 2, 29, 12, 34, 56, 789012, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            dt.timedelta(days=-1, microseconds=5), uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            {"a": [1, "x", None], "n": 12345678901234567890}, [1, None, 3], ["a,b", None, "q\"\\"],
+            123456789012345678901234567890,
+        ]
+        casts = ["bool", "int8", "int8", "float8", "float8", "float8", "numeric", "numeric", "text", "text", "bytea",
+                 "bytea", "date", "time", "timestamp", "timestamptz", "interval", "uuid", "jsonb", "int4[]", "text[]",
+                 "numeric"]
+        sql = "SELECT " + ", ".join(f"?::{c}" for c in casts)
+        await cur.execute(sql, values)
+        row = await cur.fetchone()
+        expected = list(values)
+        expected[15] = values[15].astimezone(dt.timezone.utc)
+        expected[21] = decimal.Decimal(values[21])
+        for i, (got, want) in enumerate(zip(row, expected)):
+            eq((type(got), got), (type(want), want), f"column {i} ({casts[i]})")
+        eq(row[15].tzinfo, dt.timezone.utc, "timestamptz is aware")
+        await cur.execute("SELECT NULL::int8, NULL::text, NULL::bytea, NULL::timestamptz, 'NaN'::float8, 'NaN'::numeric")
+        row = await cur.fetchone()
+        eq(row[:4], (None, None, None, None), "NULLs")
+        assert row[4] != row[4] and row[5].is_nan(), row
+        await cur.execute("SELECT '1 year 2 months 3 days'::interval, 'infinity'::date")
+        e = await araises(webdbc.DataError, cur.fetchone())
+        assert "infinity" in str(e) or "beyond" in str(e), e
+
+
+async def test_transactions_and_errors():
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], **relay())
+    cur = conn.cursor()
+    await cur.execute("CREATE TEMP TABLE u (id int PRIMARY KEY, v text NOT NULL)")
+    await conn.commit()
+    await cur.execute("INSERT INTO u VALUES (?, ?)", [1, "a"])
+    await conn.rollback()
+    await cur.execute("SELECT count(*) FROM u")
+    eq(await cur.fetchone(), (0,), "rolled back")
+    await cur.execute("INSERT INTO u VALUES (?, ?)", [1, "a"])
+    await conn.commit()
+    e = await araises(webdbc.IntegrityError, cur.execute("INSERT INTO u VALUES (?, ?)", [1, "b"]))
+    eq((e.code, e.sqlstate, e.constraint, e.table), ("23505", "23505", "u_pkey", "u"), "server fields")
+    assert "Key (id)=(1) already exists" in e.detail, e.detail
+    await conn.rollback()
+    bad = "SELECT ?, ? FROM u WHER id = 1"
+    e = await araises(webdbc.ProgrammingError, cur.execute(bad, [1, 2]))
+    eq((e.code, e.position), ("42601", bad.index("id =") + 1), "syntax error position in my SQL")
+    await conn.rollback()
+    e = await araises(webdbc.DataError, cur.execute("SELECT 1/0"))
+    eq(e.code, "22012", "division by zero")
+    await conn.rollback()
+    await araises(webdbc.ProgrammingError, cur.execute("SELECT ?, ?", [1]))
+    await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", object()))
+    await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", [object()]))
+    conn.autocommit = True
+    eq(conn.autocommit, True, "autocommit on")
+    await conn.close()
+    await araises(webdbc.InterfaceError, cur.execute("SELECT 1"))
+    wrong = ENV["WEBDBC_TEST_PG_WRONG_PASSWORD"]
+    e = await araises(webdbc.OperationalError, webdbc.connect_async(wrong, **relay()))
+    eq(e.code, "28P01", "wrong password")
+    assert "not-the-password" not in str(e)
+    await araises(webdbc.InterfaceError, webdbc.connect_async("not a url", **relay()))
+    await araises(webdbc.InterfaceError, webdbc.connect_async(ENV["WEBDBC_TEST_PG"], int64="number", **relay()))
+    e = await araises(webdbc.OperationalError, webdbc.connect_async(ENV["WEBDBC_TEST_PG_DENIED"], **relay()))
+    assert "refused" in str(e), e
+
+
+async def test_streaming_100k_rows_with_fetchmany():
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], fetch_size=5000, **relay())
+    cur = conn.cursor()
+    await cur.execute("SELECT i, 'row ' || i, i * 0.5 FROM generate_series(1, 100000) i")
+    eq(cur.rowcount, -1, "unknown while streaming")
+    n, total = 0, 0
+    while True:
+        rows = await cur.fetchmany(7000)
+        if not rows:
+            break
+        n += len(rows)
+        total += sum(r[0] for r in rows)
+    eq((n, total, cur.rowcount), (100000, 100000 * 100001 // 2, 100000), "every row once")
+    await conn.close()
+
+
+async def test_http_backends():
+    # CrateDB's seed flow.
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_CRATE"])
+    cur = conn.cursor()
+    await cur.execute("SELECT * FROM sys.summits ORDER BY height DESC LIMIT ?", [2])
+    eq([r[0] for r in await cur.fetchall()], ["Mont Blanc", "Monte Rosa"], "crate summits")
+    await araises(webdbc.NotSupportedError, conn.rollback())
+    await conn.close()
+    # Databend's booklist tutorial.
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_DATABEND"], **no_cors())
+    cur = conn.cursor()
+    await cur.execute("CREATE TABLE IF NOT EXISTS py_books (title VARCHAR, price DECIMAL(20, 4), at TIMESTAMP)")
+    await cur.execute("INSERT INTO py_books VALUES (?, ?, ?)", ["Readings", decimal.Decimal("12.5000"), dt.datetime(2024, 1, 2, 3, 4, 5)])
+    await cur.execute("SELECT title, price, at FROM py_books")
+    # Databend's TIMESTAMP is an instant: it comes back aware, in UTC.
+    eq(await cur.fetchall(), [("Readings", decimal.Decimal("12.5000"), dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc))], "databend")
+    await cur.execute("DROP TABLE py_books")
+    e = await araises(webdbc.ProgrammingError, cur.execute("SELEC 1"))
+    assert e.code, e
+    await conn.close()
+    # QuestDB over REST.
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_QUESTDB"], **no_cors())
+    cur = conn.cursor()
+    await cur.execute("CREATE TABLE IF NOT EXISTS py_q (x LONG, d DOUBLE)")
+    await cur.executemany("INSERT INTO py_q VALUES (?, ?)", [[9007199254740993, 0.5], [2, 1.0]])
+    await cur.execute("SELECT x, d FROM py_q ORDER BY x")
+    eq(await cur.fetchall(), [(2, 1.0), (9007199254740993, 0.5)], "questdb keeps int64 exact")
+    await cur.execute("DROP TABLE py_q")
+    await conn.close()
+    # Databricks.
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_DATABRICKS"], **no_cors())
+    cur = conn.cursor()
+    await cur.execute("SELECT :n + 1 AS n, :s AS s", {"n": 41, "s": "x"})
+    eq(await cur.fetchone(), (42, "x"), "databricks named parameters")
+    await conn.close()
+
+
+async def test_ignite():
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_IGNITE"], page_size=3, timeout=10, **relay())
+    eq(conn.autocommit, True, "as pyignite_dbapi")
+    cur = conn.cursor()
+    await cur.execute("DROP TABLE IF EXISTS PyPerson")
+    await cur.execute("CREATE TABLE PyPerson(id INT PRIMARY KEY, name VARCHAR, age INT)")
+    await cur.executemany("INSERT INTO PyPerson VALUES(?, ?, ?)", [[1, "John", 30], [2, "Jane", 32], [3, "Bob", 28], [4, "Ann", 1]])
+    eq(cur.rowcount, 4, "batch")
+    await cur.execute("SELECT * FROM PyPerson ORDER BY id")
+    eq([len(await cur.fetchmany(2)), len(await cur.fetchmany(5))], [2, 2], "pages of 3")
+    conn.autocommit = False
+    await cur.execute("INSERT INTO PyPerson VALUES(?, ?, ?)", [5, "Dan", 40])
+    e = await araises(webdbc.IntegrityError, cur.execute("INSERT INTO PyPerson VALUES(?, ?, ?)", [1, "Dup", 1]))
+    assert e.code.startswith("IGN-"), e.code
+    await conn.rollback()
+    conn.autocommit = True
+    await cur.execute("SELECT count(*) FROM PyPerson")
+    eq((await cur.fetchone())[0], 4, "rolled back")
+    await cur.execute("DROP TABLE PyPerson")
+    await conn.close()
+
+
+async def test_sync_api():
+    # Chromium has JS Promise Integration; Node 20 has not.
+    eq(can_run_sync(), ENV["EXPECT_SYNC"] == "1", "can_run_sync()")
+    if not can_run_sync():
+        e = raises(webdbc.NotSupportedError, webdbc.connect, ENV["WEBDBC_TEST_PG"], **relay())
+        assert "connect_async" in str(e), e
+        return
+    # The notebook way: no await anywhere.
+    with webdbc.connect(ENV["WEBDBC_TEST_PG"], **relay()) as conn:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TEMP TABLE s (id int8, v numeric, t timestamptz)")
+            cur.executemany("INSERT INTO s VALUES (?, ?, ?)", [
+                (i, decimal.Decimal(f"{i}.10"), dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=i))
+                for i in range(5)
+            ])
+            cur.execute("SELECT id, v, t FROM s WHERE id >= ? ORDER BY id", [3])
+            eq(cur.fetchall(), [(3, decimal.Decimal("3.10"), dt.datetime(2024, 1, 1, 0, 0, 3, tzinfo=dt.timezone.utc)),
+                                (4, decimal.Decimal("4.10"), dt.datetime(2024, 1, 1, 0, 0, 4, tzinfo=dt.timezone.utc))], "rows")
+            cur.execute("SELECT id FROM s ORDER BY id")
+            eq([r[0] for r in cur], [0, 1, 2, 3, 4], "for row in cursor")
+            e = raises(webdbc.ProgrammingError, cur.execute, "SELECT nope FROM s")
+            eq(e.code, "42703", "sync errors too")
+            conn.rollback()
+    eq(conn.closed, True, "with closes")
+
+
+async def run(env):
+    ENV.update(env)
+    results = []
+    for name, fn in list(globals().items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                await fn()
+                results.append([name, None])
+            except Exception:  # noqa: BLE001
+                results.append([name, traceback.format_exc(limit=4)])
+    return results
