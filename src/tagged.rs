@@ -23,8 +23,10 @@ use crate::client::{Params, Row};
 use crate::error::{Error, Result};
 use crate::value::{self, Interval, Value};
 
-/// Rows as a JSON array of arrays of tagged values.
+/// Rows as `[columns with tagged values, rows]`: the first list spares the reader a look at
+/// the columns whose values are all JSON's own.
 pub fn rows_to_json(rows: &[Row]) -> String {
+    let mut tagged = vec![false; rows.first().map_or(0, Vec::len)];
     let mut out = String::from("[");
     for (i, row) in rows.iter().enumerate() {
         out.push_str(if i == 0 { "[" } else { ",[" });
@@ -32,16 +34,24 @@ pub fn rows_to_json(rows: &[Row]) -> String {
             if j > 0 {
                 out.push(',');
             }
-            write(v, &mut out);
+            if write(v, &mut out) {
+                if let Some(t) = tagged.get_mut(j) {
+                    *t = true;
+                }
+            }
         }
         out.push(']');
     }
     out.push(']');
-    out
+    let columns: Vec<String> = (0..tagged.len())
+        .filter(|&j| tagged[j])
+        .map(|j| j.to_string())
+        .collect();
+    format!("[[{}],{out}]", columns.join(","))
 }
 
-fn write(v: &Value, out: &mut String) {
-    let text = |s: &str, out: &mut String| out.push_str(&Json::from(s).to_string());
+/// Writes `v`; true when it took a tag.
+fn write(v: &Value, out: &mut String) -> bool {
     let tag = |t: &str, out: &mut String| {
         out.push_str("[\"");
         out.push_str(t);
@@ -53,14 +63,21 @@ fn write(v: &Value, out: &mut String) {
         Value::Int(i) => out.push_str(&i.to_string()),
         // Debug is the shortest text that reads back exactly, with `.0` on whole numbers.
         Value::Float(f) if f.is_finite() => out.push_str(&format!("{f:?}")),
-        Value::Float(f) => out.push_str(if f.is_nan() {
-            "[\"f\",\"nan\"]"
-        } else if *f > 0.0 {
-            "[\"f\",\"inf\"]"
-        } else {
-            "[\"f\",\"-inf\"]"
-        }),
-        Value::Text(s) => text(s, out),
+        Value::Text(s) => json_string(s, out),
+        Value::Float(f) => {
+            tag("f", out);
+            json_string(
+                if f.is_nan() {
+                    "nan"
+                } else if *f > 0.0 {
+                    "inf"
+                } else {
+                    "-inf"
+                },
+                out,
+            );
+            out.push(']');
+        }
         Value::Json(s) | Value::Decimal(s) => {
             tag(
                 if matches!(v, Value::Json(_)) {
@@ -70,17 +87,17 @@ fn write(v: &Value, out: &mut String) {
                 },
                 out,
             );
-            text(s, out);
+            json_string(s, out);
             out.push(']');
         }
         Value::Bytes(b) => {
             tag("b", out);
-            text(&hex(b), out);
+            json_string(&hex(b), out);
             out.push(']');
         }
         Value::Uuid(u) => {
             tag("u", out);
-            text(&hex(u), out);
+            json_string(&hex(u), out);
             out.push(']');
         }
         Value::Date(d) => out.push_str(&format!("[\"D\",{d}]")),
@@ -89,7 +106,7 @@ fn write(v: &Value, out: &mut String) {
         Value::TimestampTz(t) => out.push_str(&format!("[\"Z\",{t}]")),
         Value::Interval(iv) => {
             out.push_str(&format!("[\"i\",{},{},{},", iv.months, iv.days, iv.micros));
-            text(&value::format_interval(*iv), out);
+            json_string(&value::format_interval(*iv), out);
             out.push(']');
         }
         Value::Array(items) => {
@@ -104,6 +121,15 @@ fn write(v: &Value, out: &mut String) {
             out.push_str("]]");
         }
     }
+    // Whether it took a tag: all but JSON's own values.
+    !matches!(
+        v,
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Text(_)
+    ) && !matches!(v, Value::Float(f) if f.is_finite())
+}
+
+fn json_string(s: &str, out: &mut String) {
+    out.push_str(&Json::from(s).to_string());
 }
 
 fn hex(b: &[u8]) -> String {
@@ -262,7 +288,7 @@ mod tests {
         ];
         assert_eq!(
             rows_to_json(&[row]),
-            r#"[[null,true,-9223372036854775808,1.0,["f","-inf"],["d","12345678901234567890.0123456789"],"Zoë \"q\"",["b","00ff"],["D",-1],["Z",1],["i",14,3,1,"P1Y2M3DT0.000001S"],["u","abababababababababababababababab"],["a",[1,null]]]]"#
+            r#"[[4,5,7,8,9,10,11,12],[[null,true,-9223372036854775808,1.0,["f","-inf"],["d","12345678901234567890.0123456789"],"Zoë \"q\"",["b","00ff"],["D",-1],["Z",1],["i",14,3,1,"P1Y2M3DT0.000001S"],["u","abababababababababababababababab"],["a",[1,null]]]]]"#
         );
     }
 

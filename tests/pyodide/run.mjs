@@ -19,16 +19,32 @@ if (!env.WEBDBC_TEST_RELAY) throw new Error("WEBDBC_TEST_* not set: run under we
 env.EXPECT_SYNC = mode === "chromium" ? "1" : "0";
 const tests = await readFile(join(here, "test_webdbc.py"), "utf8");
 
-/** What both runtimes do: install the wheel, run the tests, return [name, error] pairs. */
-async function runInPyodide(pyodide, wheelUrl, tests, env) {
+// The README's Python examples (<!-- example: python-… --> blocks) and what they print; the sync
+// one runs only where the runtime can block (Chromium).
+const readme = await readFile(join(root, "README.md"), "utf8");
+const example = (name) => readme.match(new RegExp(`<!-- example: ${name} -->\n\`\`\`python\n([\\s\\S]*?)\`\`\``))[1];
+const examples = [
+  ["README python-async", example("python-async"), "1 c4ca4238\n2 c81e728d"],
+  ...(mode === "chromium"
+    ? [["README python-sync", example("python-sync"),
+      "[(1, Decimal('0.25'), datetime.date(2024, 2, 29)), (2, Decimal('0.50'), datetime.date(2024, 3, 1))]"]]
+    : []),
+];
+
+/** What both runtimes do: install the wheel, run the tests and the README's examples, return
+ * [name, error] pairs. */
+async function runInPyodide(pyodide, wheelUrl, tests, env, examples) {
   await pyodide.loadPackage(wheelUrl);
   pyodide.FS.writeFile("/home/pyodide/test_webdbc.py", tests);
   pyodide.globals.set("env_json", JSON.stringify(env));
+  pyodide.globals.set("examples_json", JSON.stringify(examples));
   const out = await pyodide.runPythonAsync(`
 import json, sys
 sys.path.insert(0, "/home/pyodide")
 import test_webdbc
-json.dumps(await test_webdbc.run(json.loads(env_json)))
+results = await test_webdbc.run(json.loads(env_json))
+results += await test_webdbc.run_examples(json.loads(examples_json))
+json.dumps(results)
 `);
   return JSON.parse(out);
 }
@@ -37,7 +53,8 @@ let results;
 if (mode === "node") {
   const { loadPyodide } = await import("pyodide");
   const pyodide = await loadPyodide();
-  results = await runInPyodide(pyodide, join(root, "dist", wheel), tests, env);
+  results = await runInPyodide(pyodide, join(root, "dist", wheel), tests, env, examples);
+  results.push(await handedOver());
 } else {
   results = await inChromium();
 }
@@ -50,6 +67,34 @@ for (const [name, error] of results) {
 console.log(`${mode}: ${results.length - failed} passed, ${failed} failed`);
 process.exit(failed || results.length === 0 ? 1 : 0);
 
+/** A program that already loaded the npm package hands it to Python: no second engine. */
+async function handedOver() {
+  const name = "npm package handed over as webdbc_js";
+  try {
+    const { loadPyodide } = await import("pyodide");
+    const pyodide = await loadPyodide();
+    pyodide.registerJsModule("webdbc_js", await import("../../pkg/index.js"));
+    await pyodide.loadPackage(join(root, "dist", wheel));
+    pyodide.globals.set("pg", env.WEBDBC_TEST_PG);
+    pyodide.globals.set("relay", env.WEBDBC_TEST_RELAY);
+    const out = await pyodide.runPythonAsync(`
+import webdbc
+conn = await webdbc.connect_async(pg, relay=relay)
+cur = conn.cursor()
+await cur.execute("SELECT ?::int8 + 1", [41])
+row = await cur.fetchone()
+await conn.close()
+# The npm package's entry point (it exports load), not the wheel's copy of the glue.
+[row[0], hasattr(webdbc._engine, "load")]
+`);
+    const [answer, npm] = out.toJs();
+    if (answer !== 42 || npm !== true) throw new Error(`got ${answer}, engine from npm: ${npm}`);
+    return [name, null];
+  } catch (e) {
+    return [name, e.stack];
+  }
+}
+
 async function inChromium() {
   const { chromium } = await import("playwright-core");
   const files = {
@@ -60,7 +105,7 @@ async function inChromium() {
   const page = `<!doctype html><script type="module">
     import { loadPyodide } from "/pyodide/pyodide.mjs";
     const run = ${runInPyodide.toString()};
-    window.run = async (tests, env) => run(await loadPyodide({ indexURL: "/pyodide/" }), "/dist/${wheel}", tests, env);
+    window.run = async (tests, env, examples) => run(await loadPyodide({ indexURL: "/pyodide/" }), "/dist/${wheel}", tests, env, examples);
     window.ready = true;
   </script>`;
   const server = createServer(async (req, res) => {
@@ -86,7 +131,7 @@ async function inChromium() {
     tab.on("pageerror", (e) => console.error("page error:", e.message));
     await tab.goto(`http://127.0.0.1:${server.address().port}/`);
     await tab.waitForFunction(() => window.ready === true);
-    return await tab.evaluate(([t, e]) => window.run(t, e), [tests, env]);
+    return await tab.evaluate(([t, e, x]) => window.run(t, e, x), [tests, env, examples]);
   } finally {
     await browser.close();
     server.close();

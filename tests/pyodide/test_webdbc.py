@@ -272,6 +272,25 @@ async def test_sync_api():
     eq(conn.closed, True, "with closes")
 
 
+async def run_examples(examples):
+    """Runs the README's Python examples as written, with the test server's URL and relay swapped
+    in, and `print` captured; returns [name, error or None] pairs."""
+    from pyodide.code import eval_code_async
+
+    results = []
+    for name, code, expected in examples:
+        logged = []
+        code = (code.replace('"postgres://app:secret@db.internal:5432/shop"', repr(ENV["WEBDBC_TEST_PG"]))
+                .replace('"wss://relay.example/v1/connect"', repr(ENV["WEBDBC_TEST_RELAY"])))
+        try:
+            await eval_code_async(code, {"print": lambda *a: logged.append(" ".join(map(str, a)))})
+            eq("\n".join(logged), expected, f"what {name} prints")
+            results.append([name, None])
+        except Exception:  # noqa: BLE001
+            results.append([name, traceback.format_exc(limit=4)])
+    return results
+
+
 async def run(env):
     ENV.update(env)
     results = []

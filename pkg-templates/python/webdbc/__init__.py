@@ -257,12 +257,14 @@ def _in(v):
 
 
 def _rows(text):
-    rows = _json.loads(text)
-    for row in rows:
-        for i, x in enumerate(row):
+    # The engine names the columns that hold tagged values; the others are ready as they are.
+    columns, rows = _json.loads(text)
+    for i in columns:
+        for row in rows:
+            x = row[i]
             if type(x) is list:
                 row[i] = _in(x)
-    return [tuple(r) for r in rows]
+    return list(map(tuple, rows))
 
 
 def _out(v):
