@@ -106,11 +106,39 @@ async function inChromium() {
     import { loadPyodide } from "/pyodide/pyodide.mjs";
     const run = ${runInPyodide.toString()};
     window.run = async (tests, env, examples) => run(await loadPyodide({ indexURL: "/pyodide/" }), "/dist/${wheel}", tests, env, examples);
+    // The same wheel in a Web Worker: loads itself there too (async API).
+    window.inWorker = (env) => new Promise((resolve) => {
+      const worker = new Worker("/worker.mjs", { type: "module" });
+      worker.onmessage = (e) => { resolve(e.data); worker.terminate(); };
+      worker.onerror = (e) => resolve(String(e.message));
+      worker.postMessage(env);
+    });
     window.ready = true;
   </script>`;
+  const worker = `import { loadPyodide } from "/pyodide/pyodide.mjs";
+    onmessage = async (e) => {
+      try {
+        const pyodide = await loadPyodide({ indexURL: "/pyodide/" });
+        await pyodide.loadPackage("/dist/${wheel}");
+        pyodide.globals.set("pg", e.data.WEBDBC_TEST_PG);
+        pyodide.globals.set("relay", e.data.WEBDBC_TEST_RELAY);
+        postMessage(await pyodide.runPythonAsync(\`
+import webdbc
+conn = await webdbc.connect_async(pg, relay=relay)
+cur = conn.cursor()
+await cur.execute("SELECT 'from a worker', ?::int8 * 2", [21])
+row = await cur.fetchone()
+await conn.close()
+repr(row)
+\`));
+      } catch (err) {
+        postMessage(String(err));
+      }
+    };`;
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     if (path === "/") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+    if (path === "/worker.mjs") return res.writeHead(200, { "content-type": "text/javascript" }).end(worker);
     const prefix = Object.keys(files).find((p) => path.startsWith(p));
     try {
       if (!prefix || path.includes("..")) throw new Error("not found");
@@ -131,7 +159,11 @@ async function inChromium() {
     tab.on("pageerror", (e) => console.error("page error:", e.message));
     await tab.goto(`http://127.0.0.1:${server.address().port}/`);
     await tab.waitForFunction(() => window.ready === true);
-    return await tab.evaluate(([t, e, x]) => window.run(t, e, x), [tests, env, examples]);
+    const results = await tab.evaluate(([t, e, x]) => window.run(t, e, x), [tests, env, examples]);
+    const fromWorker = await tab.evaluate((e) => window.inWorker(e), env);
+    const expected = "('from a worker', 42)";
+    results.push(["the wheel in a Web Worker", fromWorker === expected ? null : `got ${fromWorker}`]);
+    return results;
   } finally {
     await browser.close();
     server.close();

@@ -157,6 +157,10 @@ async def test_transactions_and_errors():
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?, ?", [1]))
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", object()))
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", [object()]))
+    # A transaction an error aborted: its COMMIT rolls back (InternalError, 25P02).
+    await araises(webdbc.DataError, cur.execute("SELECT 1/0"))
+    e = await araises(webdbc.InternalError, conn.commit())
+    eq(e.code, "25P02", "COMMIT of an aborted transaction")
     conn.autocommit = True
     eq(conn.autocommit, True, "autocommit on")
     await conn.close()
@@ -221,6 +225,24 @@ async def test_http_backends():
     cur = conn.cursor()
     await cur.execute("SELECT :n + 1 AS n, :s AS s", {"n": 41, "s": "x"})
     eq(await cur.fetchone(), (42, "x"), "databricks named parameters")
+    await conn.close()
+
+
+async def test_postgres_wire_dialects():
+    # CrateDB's wire: no transactions.
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG_CRATE"], **relay())
+    eq(conn.autocommit, True, "CrateDB: autocommit always on")
+    await araises(webdbc.NotSupportedError, conn.rollback())
+    await conn.close()
+    # QuestDB's wire: SQLSTATE 00000 errors, bytea in binary, DATE as timestamp.
+    user, rest = ENV["WEBDBC_TEST_PG_QUEST"].split("//", 1)[1].split("@", 1)
+    url = f"questdb://{user}@127.0.0.1:8812/{rest.split('/', 1)[1]}"
+    conn = await webdbc.connect_async(url, relay=ENV["WEBDBC_TEST_RELAY"] + "?target=pgquest", autocommit=True)
+    cur = conn.cursor()
+    e = await araises(webdbc.DatabaseError, cur.execute("SELECT * FROM no_such_table"))
+    eq((type(e), e.code), (webdbc.DatabaseError, "00000"), "QuestDB's code")
+    await cur.execute("SELECT ?::bytea, DATE '2024-02-29'", [b"\x00\\x"])
+    eq(await cur.fetchone(), (b"\x00\\x", dt.datetime(2024, 2, 29)), "bytea and DATE")
     await conn.close()
 
 
