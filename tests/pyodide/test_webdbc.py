@@ -199,6 +199,15 @@ async def test_http_backends():
     eq([r[0] for r in await cur.fetchall()], ["Mont Blanc", "Monte Rosa"], "crate summits")
     await araises(webdbc.NotSupportedError, conn.rollback())
     await conn.close()
+    # crate-python's form: the node URL, then username and password.
+    user, password = ENV["WEBDBC_TEST_CRATE"].split("//")[1].split("@")[0].split(":")
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_CRATE_HTTP"], username=user, password=password)
+    cur = conn.cursor()
+    await cur.execute("SELECT count(*) FROM sys.summits")
+    eq(cur.rowcount, 1, "crate-python's connect form")
+    await conn.close()
+    e = await araises(webdbc.OperationalError, webdbc.connect_async(ENV["WEBDBC_TEST_CRATE_HTTP"], username=user, password="wrong-S3CRET"))
+    assert "S3CRET" not in str(e), e
     # Databend's booklist tutorial.
     conn = await webdbc.connect_async(ENV["WEBDBC_TEST_DATABEND"], **no_cors())
     cur = conn.cursor()
@@ -247,7 +256,9 @@ async def test_postgres_wire_dialects():
 
 
 async def test_ignite():
-    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_IGNITE"], page_size=3, timeout=10, **relay())
+    # pyignite_dbapi's form: no URL, the node's address.
+    address = ENV["WEBDBC_TEST_IGNITE"].split("//")[1]
+    conn = await webdbc.connect_async(address=[address], page_size=3, timeout=10, **relay())
     eq(conn.autocommit, True, "as pyignite_dbapi")
     cur = conn.cursor()
     await cur.execute("DROP TABLE IF EXISTS PyPerson")

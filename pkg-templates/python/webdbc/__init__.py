@@ -390,10 +390,33 @@ def _js_options(options):
     return to_js(out, dict_converter=Object.fromEntries)
 
 
-async def connect_async(dsn, **options):
+def _dsn(dsn, options):
+    """The URL, with the seed drivers' keyword forms folded in: `username`/`user` and `password`
+    (crate's `connect(url, username=, password=)`), and Ignite's `address=` without a URL
+    (pyignite_dbapi's `connect(address=[...])`)."""
+    from urllib.parse import quote
+
+    if dsn is None:
+        address = options.get("address")
+        if not address:
+            raise InterfaceError("connect() needs a database URL (postgres://…, crate://…, …) or Ignite's address=")
+        dsn = "ignite://" + (address if isinstance(address, str) else address[0])
+    user = options.pop("username", None) or options.pop("user", None)
+    password = options.pop("password", None)
+    if user is not None or password is not None:
+        scheme, sep, rest = dsn.partition("://")
+        if not sep or "@" in rest.split("/", 1)[0]:
+            raise InterfaceError("user or password given twice: in the URL and as arguments")
+        info = quote(user or "", safe="") + (":" + quote(password, safe="") if password is not None else "")
+        dsn = f"{scheme}://{info}@{rest}"
+    return dsn
+
+
+async def connect_async(dsn=None, **options):
     """Opens a connection; works in every Pyodide. Options: as the JS API's (README), in either
     spelling (`fetch_size` or `fetchSize`); Ignite's `address`, `identity`, `secret`, `schema`,
-    `page_size`, `timeout` as pyignite_dbapi has them."""
+    `page_size`, `timeout` as pyignite_dbapi has them; `username`/`user` and `password`."""
+    dsn = _dsn(dsn, options)
     engine = await _load()
     js = await _js_await(engine.connect, dsn, _js_options(options))
     return AsyncConnection(js)
@@ -554,7 +577,7 @@ def _sync(awaitable):
     return run_sync(awaitable)
 
 
-def connect(dsn, **options):
+def connect(dsn=None, **options):
     """Opens a synchronous connection (Chromium under runPythonAsync, e.g. JupyterLite);
     elsewhere NotSupportedError, and `await connect_async(...)` is the way."""
     return Connection(_sync(connect_async(dsn, **options)))
