@@ -12,7 +12,7 @@
 //! | `t` | time | microseconds since midnight |
 //! | `T` | timestamp | microseconds since 1970-01-01 |
 //! | `Z` | timestamp with time zone | microseconds since 1970-01-01 UTC |
-//! | `i` | interval | months, days, microseconds (and, from the client, its ISO 8601 text) |
+//! | `i` | interval | months, days, microseconds (rows add its ISO 8601 text) |
 //! | `u` | UUID | 32 hex digits |
 //! | `j` | JSON document | its text |
 //! | `a` | array | a list of values |

@@ -29,7 +29,7 @@ __all__ = [
     "Cursor", "AsyncConnection", "AsyncCursor", "Warning", "Error", "InterfaceError",
     "DatabaseError", "DataError", "OperationalError", "IntegrityError", "InternalError",
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
-    "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER", "DATETIME",
+    "TimeFromTicks", "TimestampFromTicks", "Binary", "Json", "STRING", "BINARY", "NUMBER", "DATETIME",
     "ROWID",
 ]
 
@@ -145,6 +145,8 @@ async def _js_await(fn, *args):
 def _category(type_code):
     """STRING, BINARY, NUMBER, DATETIME or ROWID for a server's type name (`int8`, `BIGINT`,
     `Nullable(Int64)`, `DECIMAL(38,18)`, `timestamptz`, ...); None for arrays, maps, booleans."""
+    if type_code is None:
+        return None
     c = str(type_code).lower().strip()
     if c.startswith("nullable(") and c.endswith(")"):
         c = c[9:-1]
@@ -159,6 +161,8 @@ def _category(type_code):
         return "DATETIME"
     if c in ("bool", "boolean"):
         return None
+    if any(w in c for w in ("point", "geo", "shape")):
+        return "STRING"
     if any(w in c for w in (
         "int", "dec", "numeric", "float", "double", "real", "number", "long", "short", "byte",
         "serial", "money",
@@ -248,23 +252,28 @@ def _in(v):
             return _dt.timedelta(days=v[2], microseconds=v[3]) if v[1] == 0 else v[4]
         if tag == "a":
             return [_in(x) if type(x) is list else x for x in v[1]]
-    except (OverflowError, ValueError):
+    except OverflowError:
         raise DataError(
-            f"a {_KINDS.get(tag, 'value')} outside what Python's datetime holds "
-            f"(infinity, or a year beyond 1..9999): {v[1:]}"
+            f"a {_KINDS.get(tag, 'value')} Python cannot hold (its years are 1..9999, and it has "
+            f"no infinity): {v[1]}"
         ) from None
+    except (ValueError, TypeError, IndexError) as e:
+        raise InterfaceError(f"malformed {tag!r} value from the engine: {e}") from None
     raise InterfaceError(f"unknown value tag {tag!r} from the engine")
 
 
-def _rows(text):
-    # The engine names the columns that hold tagged values; the others are ready as they are.
-    columns, rows = _json.loads(text)
-    for i in columns:
-        for row in rows:
-            x = row[i]
-            if type(x) is list:
-                row[i] = _in(x)
-    return list(map(tuple, rows))
+class Json:
+    """A parameter sent as a JSON document, whatever it holds (a plain list is an SQL array)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def _json_text(obj):
+    try:
+        return _json.dumps(obj, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ProgrammingError(f"cannot send as JSON: {e}") from None
 
 
 def _out(v):
@@ -276,6 +285,9 @@ def _out(v):
             return v
         return ["f", "nan" if v != v else ("inf" if v > 0 else "-inf")]
     if isinstance(v, _decimal.Decimal):
+        # Plain notation: a huge exponent would be a huge string, and no database holds it.
+        if v.is_finite() and not -20_000 <= v.adjusted() <= 140_000:
+            raise DataError(f"decimal exponent out of range: {v:.3e}")
         return ["d", format(v, "f")]
     if isinstance(v, (bytes, bytearray, memoryview)):
         return ["b", bytes(v).hex()]
@@ -293,8 +305,10 @@ def _out(v):
         return ["i", 0, v.days, v.seconds * 1_000_000 + v.microseconds]
     if isinstance(v, _uuid.UUID):
         return ["u", v.hex]
+    if isinstance(v, Json):
+        return ["j", _json_text(v.obj)]
     if isinstance(v, dict):
-        return ["j", _json.dumps(v)]
+        return ["j", _json_text(v)]
     if isinstance(v, (list, tuple)):
         return ["a", [_out(x) for x in v]]
     if isinstance(v, bool):
@@ -336,7 +350,12 @@ async def _load():
 
             engine = webdbc_js
         except ImportError:
-            engine = await _load_bundled()
+            from pyodide.ffi import JsException
+
+            try:
+                engine = await _load_bundled()
+            except (JsException, OSError) as e:
+                raise InterfaceError(f"could not load the webdbc engine: {e}") from None
         _engine = _engine or engine
     return _engine
 
@@ -386,6 +405,9 @@ def _js_options(options):
         if k == "page_size":
             out[k] = v
             continue
+        if k == "connect_timeout":  # seconds, as libpq and psycopg have it
+            out["connectTimeout"] = v * 1000
+            continue
         out[_re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)] = v
     return to_js(out, dict_converter=Object.fromEntries)
 
@@ -401,11 +423,12 @@ def _dsn(dsn, options):
         if not address:
             raise InterfaceError("connect() needs a database URL (postgres://…, crate://…, …) or Ignite's address=")
         dsn = "ignite://" + (address if isinstance(address, str) else address[0])
-    user = options.pop("username", None) or options.pop("user", None)
+    username, user = options.pop("username", None), options.pop("user", None)
+    user = username if username is not None else user
     password = options.pop("password", None)
-    if user is not None or password is not None:
-        scheme, sep, rest = dsn.partition("://")
-        if not sep or "@" in rest.split("/", 1)[0]:
+    scheme, sep, rest = dsn.partition("://")
+    if sep and (user is not None or password is not None):
+        if "@" in rest.split("/", 1)[0]:
             raise InterfaceError("user or password given twice: in the URL and as arguments")
         info = quote(user or "", safe="") + (":" + quote(password, safe="") if password is not None else "")
         dsn = f"{scheme}://{info}@{rest}"
@@ -478,8 +501,12 @@ class AsyncCursor:
         self.connection = connection
         self._js = js
         self.arraysize = 1
-        self._rows = []
-        self._pos = 0
+        self._clear()
+
+    def _clear(self):
+        # Rows from the engine, converted one by one as they are handed out; `_tagged` names the
+        # columns that need converting; a value Python cannot hold fails after the rows before it.
+        self._raw, self._tagged, self._pos, self._deferred = [], [], 0, None
 
     @property
     def description(self):
@@ -498,25 +525,42 @@ class AsyncCursor:
         return int(self._js.rowcount)
 
     async def execute(self, operation, parameters=None):
-        self._rows, self._pos = [], 0
+        self._clear()
         await _js_await(self._js.executeJson, operation, _params_json(parameters))
         return self
 
     async def executemany(self, operation, seq_of_parameters):
-        self._rows, self._pos = [], 0
+        self._clear()
         sets = "[" + ",".join(_params_json(p) for p in seq_of_parameters) + "]"
         await _js_await(self._js.executemanyJson, operation, sets)
         return self
 
     async def _take(self, n):
-        """Up to n rows: what is buffered first, then from the engine."""
-        have = len(self._rows) - self._pos
-        if have < n:
-            more = _rows(await _js_await(self._js.fetchJson, n - have))
-            self._rows = self._rows[self._pos:] + more
-            self._pos = 0
-        out = self._rows[self._pos:self._pos + n]
-        self._pos += len(out)
+        """Up to n rows, fewer only at the end (or before a row that cannot be converted)."""
+        if self._deferred:
+            e, self._deferred = self._deferred, None
+            raise e
+        out = []
+        while len(out) < n:
+            if self._pos == len(self._raw):
+                # At least a chunk per round trip: iteration must not cost a call per row.
+                text = await _js_await(self._js.fetchJson, max(n - len(out), _CHUNK))
+                self._tagged, self._raw = _json.loads(text)
+                self._pos = 0
+                if not self._raw:
+                    break
+            row = self._raw[self._pos]
+            self._pos += 1
+            try:
+                for i in self._tagged:
+                    if type(row[i]) is list:
+                        row[i] = _in(row[i])
+            except DataError as e:
+                if not out:
+                    raise
+                self._deferred = e
+                break
+            out.append(tuple(row))
         return out
 
     async def fetchone(self):
@@ -532,6 +576,8 @@ class AsyncCursor:
             rows = await self._take(_CHUNK)
             out += rows
             if len(rows) < _CHUNK:
+                if self._deferred:
+                    await self._take(1)  # raises it
                 return out
 
     def setinputsizes(self, sizes):
@@ -541,7 +587,7 @@ class AsyncCursor:
         pass
 
     async def close(self):
-        self._rows, self._pos = [], 0
+        self._clear()
         await _js_await(self._js.close)
 
     def __aiter__(self):
