@@ -328,7 +328,7 @@ pub fn decode(ty: &Json, v: Json) -> Result<Value> {
             other => return Err(bad("numeric", other)),
         },
         Some(29) => match v {
-            Json::String(s) => parse_uuid(&s).map_or(Value::Text(s), Value::Uuid),
+            Json::String(s) => value::parse_uuid(&s).map_or(Value::Text(s), Value::Uuid),
             other => return Err(bad("uuid", &other)),
         },
         Some(20) => time_with_zone(&v).ok_or_else(|| bad("time with time zone", &v))?,
@@ -394,18 +394,6 @@ fn time_with_zone(v: &Json) -> Option<Value> {
         off / 3600,
         off / 60 % 60
     )))
-}
-
-fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// A JSON number literal in plain notation (`1.5E+3` → `1500`), digit for digit. An exponent

@@ -340,7 +340,7 @@ fn decode_text(ty: &DbType, text: &str, utc: bool) -> Result<Value> {
         DbType::Float => Value::Float(parse_float(text).ok_or_else(bad)?),
         DbType::Decimal => Value::Decimal(text.to_string()),
         DbType::String | DbType::Text => Value::Text(text.to_string()),
-        DbType::Binary => Value::Bytes(hex(text).ok_or_else(bad)?),
+        DbType::Binary => Value::Bytes(value::unhex(text).ok_or_else(bad)?),
         DbType::Date => Value::Date(parse_date(text).ok_or_else(bad)?),
         DbType::Timestamp => {
             let (micros, offset) = value::parse_timestamp(text).ok_or_else(bad)?;
@@ -369,16 +369,6 @@ fn parse_float(s: &str) -> Option<f64> {
         "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
         _ => s.parse().ok(),
     }
-}
-
-fn hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn parse_date(s: &str) -> Option<i32> {

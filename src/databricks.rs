@@ -286,13 +286,7 @@ fn decode(ty: &DType, cell: &Json) -> Result<Value> {
 /// BINARY cells: hex, as the connector reads them, or base64.
 fn binary(s: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
-    if s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-            .collect();
-    }
-    base64::engine::general_purpose::STANDARD.decode(s).ok()
+    crate::value::unhex(s).or_else(|| base64::engine::general_purpose::STANDARD.decode(s).ok())
 }
 
 /// Errors of requests the API refused (4xx/5xx with `error_code`).

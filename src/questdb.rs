@@ -275,7 +275,7 @@ fn decode(ty: &QType, v: Json) -> Result<Value> {
         (QType::Timestamp, Json::String(s)) => {
             Value::TimestampTz(parse_iso(&s).ok_or_else(|| bad(&json!(s)))?)
         }
-        (QType::Uuid, Json::String(s)) => match parse_uuid(&s) {
+        (QType::Uuid, Json::String(s)) => match value::parse_uuid(&s) {
             Some(u) => Value::Uuid(u),
             None => Value::Text(s),
         },
@@ -307,18 +307,6 @@ fn parse_iso(s: &str) -> Option<i64> {
         (micros, Some(0)) => Some(micros),
         _ => None,
     }
-}
-
-fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The open result: the rendered query, read a window at a time.

@@ -92,12 +92,12 @@ fn write(v: &Value, out: &mut String) -> bool {
         }
         Value::Bytes(b) => {
             tag("b", out);
-            json_string(&hex(b), out);
+            json_string(&value::hex(b), out);
             out.push(']');
         }
         Value::Uuid(u) => {
             tag("u", out);
-            json_string(&hex(u), out);
+            json_string(&value::hex(u), out);
             out.push(']');
         }
         Value::Date(d) => out.push_str(&format!("[\"D\",{d}]")),
@@ -130,14 +130,6 @@ fn write(v: &Value, out: &mut String) -> bool {
 
 fn json_string(s: &str, out: &mut String) {
     out.push_str(&Json::from(s).to_string());
-}
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
 }
 
 /// Parameters from JSON: an array for `?`, an object for `:name`, or null.
@@ -218,7 +210,7 @@ fn decode(j: &Json) -> Result<Value> {
                     _ => return Err(malformed(tag)),
                 }),
                 "d" => Value::Decimal(text(1)?.to_string()),
-                "b" => Value::Bytes(unhex(text(1)?).ok_or_else(|| malformed(tag))?),
+                "b" => Value::Bytes(value::unhex(text(1)?).ok_or_else(|| malformed(tag))?),
                 "D" => Value::Date(i32::try_from(int(1)?).map_err(|_| malformed(tag))?),
                 "t" => Value::Time(int(1)?),
                 "T" => Value::Timestamp(int(1)?),
@@ -228,11 +220,7 @@ fn decode(j: &Json) -> Result<Value> {
                     days: i32::try_from(int(2)?).map_err(|_| malformed(tag))?,
                     micros: int(3)?,
                 }),
-                "u" => Value::Uuid(
-                    unhex(text(1)?)
-                        .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                        .ok_or_else(|| malformed(tag))?,
-                ),
+                "u" => Value::Uuid(value::parse_uuid(text(1)?).ok_or_else(|| malformed(tag))?),
                 "j" => Value::Json(text(1)?.to_string()),
                 "a" => match items.get(1) {
                     Some(Json::Array(xs)) => {
@@ -249,16 +237,6 @@ fn decode(j: &Json) -> Result<Value> {
 
 fn malformed(tag: &str) -> Error {
     Error::interface(format!("malformed parameter of tag {tag:?}"))
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

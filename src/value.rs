@@ -237,8 +237,35 @@ pub fn format_interval(iv: Interval) -> String {
     s
 }
 
+/// Lowercase hex digits of `b`.
+pub fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+/// The bytes of hex digits (either case); None for anything else, including an odd count.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let s = s.as_bytes();
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    s.chunks(2)
+        .map(|p| Some((digit(p[0])? << 4) | digit(p[1])?))
+        .collect()
+}
+
+/// A UUID's 16 bytes from its text, with or without dashes.
+pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let digits: String = s.chars().filter(|&c| c != '-').collect();
+    unhex(&digits)?.try_into().ok()
+}
+
 pub fn format_uuid(b: &[u8; 16]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = hex(b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -252,6 +279,17 @@ pub fn format_uuid(b: &[u8; 16]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_strict() {
+        assert_eq!(unhex("00fF"), Some(vec![0, 255]));
+        for bad in ["0", "+f", "-1", "zz", "0 "] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
+        let u = parse_uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+        assert_eq!(format_uuid(&u), "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        assert_eq!(parse_uuid("a0eebc99"), None);
+    }
 
     #[test]
     fn civil_round_trips() {

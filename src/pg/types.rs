@@ -123,7 +123,7 @@ pub fn decode_text(oid: u32, s: &str) -> Result<Value> {
         1184 => Value::TimestampTz(parse_timestamp(s, true).ok_or_else(|| bad(oid, s))?),
         // Another IntervalStyle than the one set at startup: hand the server's text over as is.
         1186 => parse_interval(s).map_or_else(|| Value::Text(s.to_string()), Value::Interval),
-        2950 => Value::Uuid(parse_uuid(s).ok_or_else(|| bad(oid, s))?),
+        2950 => Value::Uuid(value::parse_uuid(s).ok_or_else(|| bad(oid, s))?),
         114 | 3802 => Value::Json(s.to_string()),
         _ => match element_of(oid) {
             Some(elem) => parse_array(elem, s)?,
@@ -134,17 +134,7 @@ pub fn decode_text(oid: u32, s: &str) -> Result<Value> {
 }
 
 fn parse_bytea(s: &str) -> Option<Vec<u8>> {
-    let hex = s.strip_prefix("\\x")?.as_bytes();
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    hex.chunks(2)
-        .map(|p| Some((hex_digit(p[0])? << 4) | hex_digit(p[1])?))
-        .collect()
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
+    value::unhex(s.strip_prefix("\\x")?)
 }
 
 fn strip_bc(s: &str) -> (&str, bool) {
@@ -293,18 +283,6 @@ fn parse_interval(s: &str) -> Option<Interval> {
     num.is_empty().then_some(iv)
 }
 
-fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = s.bytes().filter(|&c| c != b'-').collect();
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, p) in hex.chunks(2).enumerate() {
-        out[i] = (hex_digit(p[0])? << 4) | hex_digit(p[1])?;
-    }
-    Some(out)
-}
-
 /// A text array literal (`{1,NULL,"a b"}`, nested, optionally `[0:1]=` bounds) into Value::Array.
 fn parse_array(elem: u32, s: &str) -> Result<Value> {
     let body = match s.find("={") {
@@ -433,12 +411,7 @@ pub fn encode_text(v: &Value) -> String {
         Value::Float(f) => f.to_string(),
         Value::Decimal(s) | Value::Text(s) | Value::Json(s) => s.clone(),
         Value::Bytes(b) => {
-            let mut s = String::with_capacity(2 + b.len() * 2);
-            s.push_str("\\x");
-            for x in b {
-                s.push_str(&format!("{x:02x}"));
-            }
-            s
+            format!("\\x{}", value::hex(b))
         }
         Value::Date(d) => value::format_date(*d),
         Value::Time(t) => value::format_time(*t),
