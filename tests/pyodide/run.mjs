@@ -129,7 +129,10 @@ cur = conn.cursor()
 await cur.execute("SELECT 'from a worker', ?::int8 * 2", [21])
 row = await cur.fetchone()
 await conn.close()
-repr(row)
+# Synchronous too, as JupyterLite's kernel (a worker) runs cells.
+with webdbc.connect(pg, relay=relay) as sync:
+    sync_row = sync.cursor().execute("SELECT 'sync'").fetchone()
+repr((row, sync_row))
 \`));
       } catch (err) {
         postMessage(String(err));
@@ -161,7 +164,7 @@ repr(row)
     await tab.waitForFunction(() => window.ready === true);
     const results = await tab.evaluate(([t, e, x]) => window.run(t, e, x), [tests, env, examples]);
     const fromWorker = await tab.evaluate((e) => window.inWorker(e), env);
-    const expected = "('from a worker', 42)";
+    const expected = "(('from a worker', 42), ('sync',))";
     results.push(["the wheel in a Web Worker", fromWorker === expected ? null : `got ${fromWorker}`]);
     return results;
   } finally {
