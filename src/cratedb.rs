@@ -68,25 +68,15 @@ impl CrateConfig {
     }
 
     fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {
-        let mut headers = vec![("Accept".into(), "application/json".to_string())];
-        if let Some(user) = &self.user {
-            headers.push((
-                "Authorization".into(),
-                basic_auth(user, self.password.as_deref().unwrap_or("")),
-            ));
-        }
+        let auth = self
+            .user
+            .as_ref()
+            .map(|u| basic_auth(u, self.password.as_deref().unwrap_or("")));
+        let mut req = Request::json(method, format!("{}{path}", self.base_url), auth, body);
         if let Some(schema) = &self.schema {
-            headers.push(("Default-Schema".into(), schema.clone()));
+            req.headers.push(("Default-Schema".into(), schema.clone()));
         }
-        if body.is_some() {
-            headers.push(("Content-Type".into(), "application/json".to_string()));
-        }
-        Request {
-            method,
-            url: format!("{}{path}", self.base_url),
-            headers,
-            body: body.map(|b| b.to_string().into_bytes()),
-        }
+        req
     }
 }
 

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::client::{Backend, Batch, Column, Outcome, Params};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{base_url, basic_auth, parse_json, HttpClient, Request, Response};
+use crate::http::{base_url, basic_auth, json_rows, parse_json, HttpClient, Request, Response};
 use crate::sql;
 use crate::value::{self, Value};
 
@@ -105,28 +105,15 @@ impl DatabendConfig {
     }
 
     pub fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {
-        let mut headers = vec![
-            (
-                "Authorization".into(),
-                basic_auth(&self.user, &self.password),
-            ),
-            ("Accept".into(), "application/json".to_string()),
-        ];
+        let auth = Some(basic_auth(&self.user, &self.password));
+        let mut req = Request::json(method, format!("{}{path}", self.base_url), auth, body);
         if let Some(w) = &self.warehouse {
-            headers.push(("X-DATABEND-WAREHOUSE".into(), w.clone()));
+            req.headers.push(("X-DATABEND-WAREHOUSE".into(), w.clone()));
         }
         if let Some(t) = &self.tenant {
-            headers.push(("X-DATABEND-TENANT".into(), t.clone()));
+            req.headers.push(("X-DATABEND-TENANT".into(), t.clone()));
         }
-        if body.is_some() {
-            headers.push(("Content-Type".into(), "application/json".to_string()));
-        }
-        Request {
-            method,
-            url: format!("{}{path}", self.base_url),
-            headers,
-            body: body.map(|b| b.to_string().into_bytes()),
-        }
+        req
     }
 }
 
@@ -958,19 +945,7 @@ fn decode_rows(types: &[DbType], data: &Json, utc: bool) -> Result<Vec<Vec<Value
     let Some(rows) = data.as_array() else {
         return Err(Error::malformed("no data array in the reply"));
     };
-    rows.iter()
-        .map(|row| {
-            let cells = row
-                .as_array()
-                .filter(|c| c.len() == types.len())
-                .ok_or_else(|| Error::malformed("a row does not match the schema"))?;
-            types
-                .iter()
-                .zip(cells)
-                .map(|(t, c)| decode(t, c, utc))
-                .collect()
-        })
-        .collect()
+    json_rows(rows, types, |t, c| decode(t, c, utc))
 }
 
 impl<H: HttpClient> Backend for DatabendSession<H> {

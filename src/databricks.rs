@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 use crate::client::{Backend, Batch, Column, Outcome, Params};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{base_url, parse_json, HttpClient, Request, Response};
+use crate::http::{base_url, json_rows, parse_json, HttpClient, Request, Response};
 use crate::sql;
 use crate::value::{self, Value};
 
@@ -113,19 +113,8 @@ impl DatabricksConfig {
     }
 
     fn request(&self, method: &'static str, path: &str, body: Option<Json>) -> Request {
-        let mut headers = vec![
-            ("Authorization".into(), format!("Bearer {}", self.token)),
-            ("Accept".into(), "application/json".to_string()),
-        ];
-        if body.is_some() {
-            headers.push(("Content-Type".into(), "application/json".to_string()));
-        }
-        Request {
-            method,
-            url: format!("{}{path}", self.base_url),
-            headers,
-            body: body.map(|b| b.to_string().into_bytes()),
-        }
+        let auth = Some(format!("Bearer {}", self.token));
+        Request::json(method, format!("{}{path}", self.base_url), auth, body)
     }
 
     /// Asks the server to stop a statement.
@@ -517,16 +506,7 @@ impl<H: HttpClient> DatabricksSession<H> {
         };
         let rows = match cells {
             Json::Null => Vec::new(),
-            Json::Array(rows) => rows
-                .iter()
-                .map(|r| {
-                    let cells = r
-                        .as_array()
-                        .filter(|c| c.len() == types.len())
-                        .ok_or_else(|| Error::malformed("a row does not match the schema"))?;
-                    types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
-                })
-                .collect::<Result<_>>()?,
+            Json::Array(rows) => json_rows(&rows, types, decode)?,
             other => return Err(Error::malformed(format!("data_array is {other}"))),
         };
         Ok((rows, next))

@@ -13,6 +13,49 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
 }
 
+impl Request {
+    /// A request to a JSON API: `Accept` JSON, the `Authorization` value if any, and the body
+    /// as JSON. Backends add their own headers.
+    pub fn json(
+        method: &'static str,
+        url: String,
+        authorization: Option<String>,
+        body: Option<serde_json::Value>,
+    ) -> Request {
+        let mut headers = vec![("Accept".into(), "application/json".to_string())];
+        if let Some(a) = authorization {
+            headers.push(("Authorization".into(), a));
+        }
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".to_string()));
+        }
+        Request {
+            method,
+            url,
+            headers,
+            body: body.map(|b| b.to_string().into_bytes()),
+        }
+    }
+}
+
+/// Rows of a JSON array of arrays, each cell decoded by its column's type; a row of another
+/// width is malformed.
+pub fn json_rows<T>(
+    rows: &[serde_json::Value],
+    types: &[T],
+    decode: impl Fn(&T, &serde_json::Value) -> Result<crate::value::Value>,
+) -> Result<Vec<crate::client::Row>> {
+    rows.iter()
+        .map(|row| {
+            let cells = row
+                .as_array()
+                .filter(|c| c.len() == types.len())
+                .ok_or_else(|| Error::malformed("a row does not match the columns"))?;
+            types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
+        })
+        .collect()
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,

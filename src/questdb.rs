@@ -14,7 +14,7 @@ use crate::client::{Backend, Batch, Column, Outcome, Params};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{
-    base_url, basic_auth, encode_component, parse_json, HttpClient, Request, Response,
+    base_url, basic_auth, encode_component, json_rows, parse_json, HttpClient, Request, Response,
 };
 use crate::sql::{self, Scanned};
 use crate::value::{
@@ -456,19 +456,7 @@ fn decode_rows(types: &[QType], dataset: &Json) -> Result<Vec<Vec<Value>>> {
     let rows = dataset
         .as_array()
         .ok_or_else(|| Error::malformed("no dataset in the reply"))?;
-    rows.iter()
-        .map(|r| {
-            let cells = r
-                .as_array()
-                .filter(|c| c.len() == types.len())
-                .ok_or_else(|| Error::malformed("a row does not match the columns"))?;
-            types
-                .iter()
-                .zip(cells)
-                .map(|(t, v)| decode(t, v.clone()))
-                .collect()
-        })
-        .collect()
+    json_rows(rows, types, |t, v| decode(t, v.clone()))
 }
 
 impl<H: HttpClient> Backend for QuestSession<H> {
