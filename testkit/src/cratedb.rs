@@ -706,11 +706,8 @@ impl Engine {
             .map(|r| r.into_iter().map(to_json).collect())
             .collect();
         // Computed columns: typed from their values, as CrateDB types literals.
-        let col_types: Vec<Ty> = types
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| t.unwrap_or_else(|| guess_type(raw.iter().map(|r| &r[i]))))
-            .collect();
+        let col_types: Vec<Ty> =
+            sqlite::column_types(types, &raw, |values| guess_type(values.iter().copied()));
         let rows = raw
             .into_iter()
             .map(|r| {

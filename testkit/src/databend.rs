@@ -968,13 +968,7 @@ impl Server {
             }) => (cols, types, rows, failed),
             Err(f) => return Err(f.into()),
         };
-        let cols_t: Vec<Col> = types
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| {
-                t.unwrap_or_else(|| guess(&raw.iter().map(|r| &r[i]).collect::<Vec<_>>()))
-            })
-            .collect();
+        let cols_t: Vec<Col> = sqlite::column_types(types, &raw, guess);
         let schema = Json::Array(
             cols.iter()
                 .zip(&cols_t)

@@ -163,12 +163,14 @@ impl Ty {
             (_, Sql::Null) => return Json::Null,
             ("BOOLEAN", Sql::Integer(i)) => (if *i != 0 { "true" } else { "false" }).to_string(),
             ("BOOLEAN", Sql::Text(t)) => t.to_ascii_lowercase(),
-            ("DECIMAL", v) => sqlite::decimal_text(&text(v), self.scale.unwrap_or(0)),
-            ("TIMESTAMP", v) => civil::parse_micros(&text(v))
-                .map_or(text(v), |us| civil::format_micros(us, 'T', 3, true)),
-            ("TIMESTAMP_NTZ", v) => civil::parse_micros(&text(v))
-                .map_or(text(v), |us| civil::format_micros(us, 'T', 6, false)),
-            ("DATE", v) => text(v).chars().take(10).collect(),
+            ("DECIMAL", v) => sqlite::decimal_text(&sqlite::text(v), self.scale.unwrap_or(0)),
+            ("TIMESTAMP", v) => civil::parse_micros(&sqlite::text(v))
+                .map_or(sqlite::text(v), |us| civil::format_micros(us, 'T', 3, true)),
+            ("TIMESTAMP_NTZ", v) => civil::parse_micros(&sqlite::text(v))
+                .map_or(sqlite::text(v), |us| {
+                    civil::format_micros(us, 'T', 6, false)
+                }),
+            ("DATE", v) => sqlite::text(v).chars().take(10).collect(),
             ("BINARY", Sql::Blob(b)) => b.iter().map(|x| format!("{x:02x}")).collect(),
             ("DOUBLE" | "FLOAT", Sql::Real(f)) => {
                 if f.is_nan() {
@@ -179,19 +181,9 @@ impl Ty {
                     format!("{f:?}")
                 }
             }
-            (_, v) => text(v),
+            (_, v) => sqlite::text(v),
         };
         Json::String(text)
-    }
-}
-
-fn text(v: &Sql) -> String {
-    match v {
-        Sql::Null => String::new(),
-        Sql::Integer(i) => i.to_string(),
-        Sql::Real(f) => format!("{f:?}"),
-        Sql::Text(t) => t.clone(),
-        Sql::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }
 }
 
@@ -365,13 +357,7 @@ fn run(
         sqlite::Outcome::Rows {
             cols, types, rows, ..
         } => {
-            let types = types
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    t.unwrap_or_else(|| guess(&rows.iter().map(|r| &r[i]).collect::<Vec<_>>()))
-                })
-                .collect();
+            let types = sqlite::column_types(types, &rows, guess);
             (cols, types, rows)
         }
     };

@@ -295,18 +295,18 @@ impl Col {
                 }
             }
             (6 | 7, Sql::Integer(i)) => return Col::of(self.id).encode(&Sql::Real(*i as f64)),
-            (8, v) => decimal_bytes(&text(v), self.scale)?,
-            (9, v) => date_bytes(&text(v))?,
-            (10, v) => time_bytes(&text(v))?,
+            (8, v) => decimal_bytes(&sqlite::text(v), self.scale)?,
+            (9, v) => date_bytes(&sqlite::text(v))?,
+            (10, v) => time_bytes(&sqlite::text(v))?,
             (11, v) => {
-                let t = text(v);
+                let t = sqlite::text(v);
                 let (d, c) = t.split_once(['T', ' ']).unwrap_or((&t, "00:00:00"));
                 let mut b = date_bytes(d)?;
                 b.extend(time_bytes(c)?);
                 b
             }
             (12, v) => {
-                let t = text(v);
+                let t = sqlite::text(v);
                 let (whole, nanos) = split_nanos(&t);
                 let secs =
                     civil::parse_micros(&format!("{whole}Z")).ok_or("bad timestamp")? / 1_000_000;
@@ -317,7 +317,7 @@ impl Col {
                 b
             }
             (13, v) => {
-                let h: String = text(v).chars().filter(|c| *c != '-').collect();
+                let h: String = sqlite::text(v).chars().filter(|c| *c != '-').collect();
                 let raw: Vec<u8> = (0..16)
                     .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap_or(0))
                     .collect();
@@ -329,7 +329,7 @@ impl Col {
                     .collect()
             }
             (15, v) => {
-                let t = text(v);
+                let t = sqlite::text(v);
                 if t.is_empty() {
                     vec![0x80]
                 } else {
@@ -346,16 +346,6 @@ impl Col {
             (0, _) => return Ok(None),
             (id, v) => return Err(format!("cannot encode {v:?} as type {id}")),
         }))
-    }
-}
-
-fn text(v: &Sql) -> String {
-    match v {
-        Sql::Null => String::new(),
-        Sql::Integer(i) => i.to_string(),
-        Sql::Real(f) => f.to_string(),
-        Sql::Text(t) => t.clone(),
-        Sql::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }
 }
 

@@ -379,13 +379,7 @@ impl Server {
                     failed,
                 },
             ) => {
-                let types = types
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        t.unwrap_or_else(|| guess(&rows.iter().map(|r| &r[i]).collect::<Vec<_>>()))
-                    })
-                    .collect();
+                let types = sqlite::column_types(types, &rows, guess);
                 Done::Rows {
                     cols,
                     types,

@@ -513,6 +513,30 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result
 
 /// A JSON value as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
 /// column's affinity converts them), documents as JSON text.
+/// A value as text, as the servers print computed cells.
+pub fn text(v: &Sql) -> String {
+    match v {
+        Sql::Null => String::new(),
+        Sql::Integer(i) => i.to_string(),
+        Sql::Real(f) => f.to_string(),
+        Sql::Text(t) => t.clone(),
+        Sql::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// Column types: the declared ones, and for computed columns (None) a guess from their values.
+pub fn column_types<T, V>(
+    declared: Vec<Option<T>>,
+    rows: &[Vec<V>],
+    guess: impl Fn(&[&V]) -> T,
+) -> Vec<T> {
+    declared
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| t.unwrap_or_else(|| guess(&rows.iter().map(|r| &r[i]).collect::<Vec<_>>())))
+        .collect()
+}
+
 pub fn bind_json(v: &serde_json::Value) -> Sql {
     use serde_json::Value as Json;
     match v {
