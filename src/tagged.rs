@@ -50,78 +50,75 @@ pub fn rows_to_json(rows: &[Row]) -> String {
     format!("[[{}],{out}]", columns.join(","))
 }
 
-/// Writes `v`; true when it took a tag.
+/// Writes `v`; true when it took a tag. Written in place: this runs for every value of a result.
 fn write(v: &Value, out: &mut String) -> bool {
-    let tag = |t: &str, out: &mut String| {
+    use std::fmt::Write as _;
+    // `["tag",text]`
+    let text_tag = |tag: &str, text: &str, out: &mut String| {
         out.push_str("[\"");
-        out.push_str(t);
+        out.push_str(tag);
         out.push_str("\",");
+        json_string(text, out);
+        out.push(']');
     };
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+    // Writing into a String cannot fail.
+    let _ = match v {
+        Value::Null => write!(out, "null"),
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::Int(i) => write!(out, "{i}"),
         // Debug is the shortest text that reads back exactly, with `.0` on whole numbers.
-        Value::Float(f) if f.is_finite() => out.push_str(&format!("{f:?}")),
-        Value::Text(s) => json_string(s, out),
+        Value::Float(f) if f.is_finite() => write!(out, "{f:?}"),
         Value::Float(f) => {
-            tag("f", out);
-            json_string(
-                if f.is_nan() {
-                    "nan"
-                } else if *f > 0.0 {
-                    "inf"
-                } else {
-                    "-inf"
-                },
-                out,
-            );
-            out.push(']');
+            let text = if f.is_nan() {
+                "nan"
+            } else if *f > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
+            write!(out, "[\"f\",\"{text}\"]")
         }
-        Value::Json(s) | Value::Decimal(s) => {
-            tag(
-                if matches!(v, Value::Json(_)) {
-                    "j"
-                } else {
-                    "d"
-                },
-                out,
-            );
+        Value::Text(s) => {
             json_string(s, out);
-            out.push(']');
+            Ok(())
+        }
+        Value::Decimal(s) => {
+            text_tag("d", s, out);
+            Ok(())
+        }
+        Value::Json(s) => {
+            text_tag("j", s, out);
+            Ok(())
         }
         Value::Bytes(b) => {
-            tag("b", out);
-            json_string(&value::hex(b), out);
-            out.push(']');
+            text_tag("b", &value::hex(b), out);
+            Ok(())
         }
         Value::Uuid(u) => {
-            tag("u", out);
-            json_string(&value::hex(u), out);
-            out.push(']');
+            text_tag("u", &value::hex(u), out);
+            Ok(())
         }
-        Value::Date(d) => out.push_str(&format!("[\"D\",{d}]")),
-        Value::Time(t) => out.push_str(&format!("[\"t\",{t}]")),
-        Value::Timestamp(t) => out.push_str(&format!("[\"T\",{t}]")),
-        Value::TimestampTz(t) => out.push_str(&format!("[\"Z\",{t}]")),
+        Value::Date(d) => write!(out, "[\"D\",{d}]"),
+        Value::Time(t) => write!(out, "[\"t\",{t}]"),
+        Value::Timestamp(t) => write!(out, "[\"T\",{t}]"),
+        Value::TimestampTz(t) => write!(out, "[\"Z\",{t}]"),
         Value::Interval(iv) => {
-            out.push_str(&format!("[\"i\",{},{},{},", iv.months, iv.days, iv.micros));
+            let _ = write!(out, "[\"i\",{},{},{},", iv.months, iv.days, iv.micros);
             json_string(&value::format_interval(*iv), out);
-            out.push(']');
+            write!(out, "]")
         }
         Value::Array(items) => {
-            tag("a", out);
-            out.push('[');
+            out.push_str("[\"a\",[");
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 write(x, out);
             }
-            out.push_str("]]");
+            write!(out, "]]")
         }
-    }
-    // Whether it took a tag: all but JSON's own values.
+    };
+    // Tagged: all but JSON's own values.
     !matches!(
         v,
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Text(_)
@@ -129,7 +126,9 @@ fn write(v: &Value, out: &mut String) -> bool {
 }
 
 fn json_string(s: &str, out: &mut String) {
-    out.push_str(&Json::from(s).to_string());
+    // Straight from the &str (no copy into a serde_json::Value first); serialising a str cannot
+    // fail, and if it did the reader would refuse the empty text.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }
 
 /// Parameters from JSON: an array for `?`, an object for `:name`, or null.
