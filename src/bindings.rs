@@ -401,7 +401,7 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
             )))
         }
     };
-    // The option, where the backend can honour it (a database without transactions refuses
+    // The option, for every backend once it is open (a database without transactions refuses
     // autocommit: false).
     if let Some(on) = opts()?.autocommit {
         if let Err(e) = conn.inner.core.try_set_autocommit(on) {
@@ -414,9 +414,6 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
 
 async fn open_pg(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = PgConfig::from_url(url)?;
-    if let Some(a) = opts.autocommit {
-        cfg.autocommit = Some(a);
-    }
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
@@ -512,9 +509,6 @@ async fn open_crate(url: &str, opts: Options) -> Result<Connection> {
 
 async fn open_databend(url: &str, opts: Options) -> Result<Connection> {
     let mut cfg = DatabendConfig::from_url(url)?;
-    if let Some(a) = opts.autocommit {
-        cfg.autocommit = a;
-    }
     if let Some(n) = opts.fetch_size {
         cfg.pagination
             .insert("max_rows_per_page".into(), serde_json::json!(n));
@@ -680,9 +674,6 @@ async fn open_ignite(url: &str, opts: Options) -> Result<Connection> {
         .filter(|ms| *ms > 0)
     {
         cfg.timeout_ms = Some(ms);
-    }
-    if let Some(a) = opts.autocommit {
-        cfg.autocommit = a;
     }
     let relay = opts.relay.clone().ok_or_else(|| {
         Error::interface("ignite:// connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
@@ -1219,17 +1210,12 @@ impl Cursor {
         })
     }
 
-    /// The Python module's fetch: up to `size` rows (all when negative) as tagged JSON.
+    /// The Python module's fetch: up to `size` rows as tagged JSON.
     #[wasm_bindgen(js_name = fetchJson, unchecked_return_type = "Promise<string>")]
-    pub fn fetch_json(&self, size: f64) -> js_sys::Promise {
+    pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let n = if size < 0.0 {
-                usize::MAX
-            } else {
-                size as usize
-            };
-            let rows = inner.core.fetch(n).await?;
+            let rows = inner.core.fetch(size as usize).await?;
             Ok(crate::tagged::rows_to_json(&rows).into())
         })
     }

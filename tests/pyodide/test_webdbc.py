@@ -62,7 +62,10 @@ async def test_module_globals():
     assert issubclass(webdbc.InterfaceError, webdbc.Error)
     eq(webdbc.Binary(b"\x00"), b"\x00", "Binary")
     eq(webdbc.Date(2024, 2, 29), dt.date(2024, 2, 29), "Date")
-    eq(webdbc.TimestampFromTicks(0).year in (1969, 1970), True, "TimestampFromTicks")
+    ticks = 1709210096.75
+    eq(webdbc.TimestampFromTicks(ticks), dt.datetime.fromtimestamp(ticks).replace(microsecond=0), "TimestampFromTicks")
+    eq(webdbc.DateFromTicks(ticks), dt.date.fromtimestamp(ticks), "DateFromTicks")
+    eq(webdbc.TimeFromTicks(ticks), dt.datetime.fromtimestamp(ticks).time().replace(microsecond=0), "TimeFromTicks")
     for code, obj in [("int8", webdbc.NUMBER), ("DECIMAL(38,18)", webdbc.NUMBER), ("Nullable(Int64)", webdbc.NUMBER),
                       ("text", webdbc.STRING), ("VARCHAR", webdbc.STRING), ("bytea", webdbc.BINARY),
                       ("VARBINARY", webdbc.BINARY), ("timestamptz", webdbc.DATETIME), ("DATE", webdbc.DATETIME),

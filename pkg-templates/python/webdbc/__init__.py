@@ -474,12 +474,7 @@ class AsyncConnection:
 
     @autocommit.setter
     def autocommit(self, on):
-        from pyodide.ffi import JsException
-
-        try:
-            self._js.autocommit = bool(on)
-        except JsException as e:
-            raise _from_js(e) from None
+        _js_call(setattr, self._js, "autocommit", bool(on))
 
     async def __aenter__(self):
         return self
