@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-pkg.sh >/dev/null
-(cd tests/pyodide && [ -d node_modules/pyodide ] || npm ci --no-audit --no-fund --silent)
+(cd tests && [ -d node_modules/pyodide ] || npm ci --no-audit --no-fund --silent)
 cargo build -q --release -p webdbc-testkit --bin webdbc-testenv
 target/release/webdbc-testenv node --experimental-websocket tests/pyodide/bench.mjs 2> >(grep -v '^relay:' >&2)

@@ -73,7 +73,7 @@ async function handedOver() {
   try {
     const { loadPyodide } = await import("pyodide");
     const pyodide = await loadPyodide();
-    pyodide.registerJsModule("webdbc_js", await import("../../pkg/index.js"));
+    pyodide.registerJsModule("webdbc_js", await import("../../pkg/node.js"));
     await pyodide.loadPackage(join(root, "dist", wheel));
     pyodide.globals.set("pg", env.WEBDBC_TEST_PG);
     pyodide.globals.set("relay", env.WEBDBC_TEST_RELAY);
@@ -98,7 +98,7 @@ await conn.close()
 async function inChromium() {
   const { chromium } = await import("playwright-core");
   const files = {
-    "/pyodide/": join(here, "node_modules/pyodide/"),
+    "/pyodide/": join(here, "../node_modules/pyodide/"),
     "/dist/": join(root, "dist/"),
   };
   const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".html": "text/html" };
