@@ -18,6 +18,8 @@ for src in sorted((root / "pkg-templates/python").rglob("*.py")):
 pkg = root / "pkg"
 for src in [pkg / "webdbc_wasm.js", pkg / "webdbc_wasm_bg.wasm", *sorted(pkg.glob("snippets/**/*.js"))]:
     files["webdbc/_js/" + src.relative_to(pkg).as_posix()] = src.read_bytes()
+for name in ("LICENSE-MIT", "LICENSE-APACHE"):
+    files[f"{dist_info}/{name}"] = (root / name).read_bytes()
 files[f"{dist_info}/METADATA"] = f"""Metadata-Version: 2.1
 Name: webdbc
 Version: {version}

@@ -1,7 +1,7 @@
 // Rows per second for `SELECT *` of 1,000,000 rows through webdbc-relay in Node: webdbc fetchall,
 // webdbc streamed, and @neondatabase/serverless on the same relay. One run each; prints the figures.
 // Run by scripts/bench-pg.sh under webdbc-testenv.
-import * as webdbc from "../../pkg/index.js";
+import * as webdbc from "../../pkg/node.js";
 import { Client, neonConfig } from "@neondatabase/serverless";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 
 test("a script exits once its connection is closed", async () => {
-  const pkg = new URL("../../pkg/index.js", import.meta.url).href;
+  const pkg = new URL("../../pkg/node.js", import.meta.url).href;
   const script = `
     import { connect } from ${JSON.stringify(pkg)};
     const conn = await connect(process.env.WEBDBC_TEST_PG, { relay: process.env.WEBDBC_TEST_RELAY, connectTimeout: 60000 });

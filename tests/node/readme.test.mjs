@@ -1,21 +1,24 @@
-// The README's example, run as written: only the database URL, the relay URL and the package
-// path are swapped for the test server's.
+// The READMEs' examples, run as written: only the database URL, the relay URL and the package
+// path are swapped for the test servers'. The npm package's README has one example per backend;
+// the project's README repeats its first.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as webdbc from "../../pkg/index.js";
+import * as webdbc from "../../pkg/node.js";
 
-test("the README example runs as written", async () => {
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+const PACKAGE_README = new URL("../../pkg-templates/README.md", import.meta.url);
+
+for (const file of ["../../README.md", "../../pkg-templates/README.md"]) test(`the first example of ${file.slice(6)} runs as written`, async () => {
+  const readme = await readFile(new URL(file, import.meta.url), "utf8");
   const example = readme.match(/```js\n([\s\S]*?)```/)[1];
   const lines = example.trim().split("\n").filter((l) => l.trim() && !l.startsWith("import "));
   assert.ok(lines.length <= 10, `the example has ${lines.length} lines of code`);
   const code = example
     .replace('"postgres://app:secret@db.internal:5432/shop"', JSON.stringify(process.env.WEBDBC_TEST_PG))
     .replace('"wss://relay.example/v1/connect"', JSON.stringify(process.env.WEBDBC_TEST_RELAY))
-    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
+    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/node.js", import.meta.url).href)}`)
     .replaceAll("console.log(", "globalThis.__log(");
   assert.notEqual(code, example, "the example's URLs were found");
 
@@ -34,15 +37,15 @@ test("the README example runs as written", async () => {
   }
 });
 
-/** Runs the README's example marked `<!-- example: name -->`, with its URL swapped for `url` and the
+/** Runs the package README's example marked `<!-- example: name -->`, with its URL swapped for `url` and the
  * relay URL `relay.example` for `relay` (default: the test relay). */
 async function runMarkedExample(name, urlInReadme, url, relay = RELAY) {
-  const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const readme = await readFile(PACKAGE_README, "utf8");
   const example = readme.match(new RegExp(`<!-- example: ${name} -->\n\`\`\`js\n([\\s\\S]*?)\`\`\``))[1];
   const code = example
     .replace(JSON.stringify(urlInReadme), JSON.stringify(url))
     .replace(/"wss:\/\/relay\.example\/v1\/connect[^"]*"/, JSON.stringify(relay))
-    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/index.js", import.meta.url).href)}`)
+    .replace('from "webdbc"', `from ${JSON.stringify(new URL("../../pkg/node.js", import.meta.url).href)}`)
     .replaceAll("console.log(", "globalThis.__log(");
   assert.ok(code.includes(url), `the ${name} example's URL was found`);
   const logged = [];

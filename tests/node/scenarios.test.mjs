@@ -1,7 +1,7 @@
 // The end-to-end scenarios in Node, through the npm package in pkg/ (scripts/build-pkg.sh).
 // Run under webdbc-testenv, with a global WebSocket (Node 20: --experimental-websocket).
 import { test } from "node:test";
-import * as webdbc from "../../pkg/index.js";
+import * as webdbc from "../../pkg/node.js";
 import { all } from "../scenarios.js";
 
 const env = {

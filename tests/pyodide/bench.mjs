@@ -5,7 +5,7 @@
 import { readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import * as webdbc from "../../pkg/index.js";
+import * as webdbc from "../../pkg/node.js";
 import { loadPyodide } from "pyodide";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
