@@ -4,10 +4,10 @@
 //   node tests/pyodide/run.mjs chromium                           Pyodide in headless Chromium
 //                                                                 (playwright-core; sync and async)
 // Run under webdbc-testenv (WEBDBC_TEST_* variables). Exits non-zero when a test fails.
-import { createServer } from "node:http";
 import { readFile, readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { dirname, join, extname } from "node:path";
+import { dirname, join } from "node:path";
+import { launchChromium, serveFiles } from "../chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "../..");
@@ -96,12 +96,6 @@ await conn.close()
 }
 
 async function inChromium() {
-  const { chromium } = await import("playwright-core");
-  const files = {
-    "/pyodide/": join(here, "../node_modules/pyodide/"),
-    "/dist/": join(root, "dist/"),
-  };
-  const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".html": "text/html" };
   const page = `<!doctype html><script type="module">
     import { loadPyodide } from "/pyodide/pyodide.mjs";
     const run = ${runInPyodide.toString()};
@@ -138,29 +132,15 @@ repr((row, sync_row))
         postMessage(String(err));
       }
     };`;
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url, "http://x").pathname;
-    if (path === "/") return res.writeHead(200, { "content-type": "text/html" }).end(page);
-    if (path === "/worker.mjs") return res.writeHead(200, { "content-type": "text/javascript" }).end(worker);
-    const prefix = Object.keys(files).find((p) => path.startsWith(p));
-    try {
-      if (!prefix || path.includes("..")) throw new Error("not found");
-      const body = await readFile(join(files[prefix], path.slice(prefix.length)));
-      res.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+  const server = await serveFiles({
+    pages: { "/": ["text/html", page], "/worker.mjs": ["text/javascript", worker] },
+    dirs: { "/pyodide/": join(here, "../node_modules/pyodide/"), "/dist/": join(root, "dist/") },
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     const tab = await browser.newPage();
     tab.on("pageerror", (e) => console.error("page error:", e.message));
-    await tab.goto(`http://127.0.0.1:${server.address().port}/`);
+    await tab.goto(`${server.url}/`);
     await tab.waitForFunction(() => window.ready === true);
     const results = await tab.evaluate(([t, e, x]) => window.run(t, e, x), [tests, env, examples]);
     const fromWorker = await tab.evaluate((e) => window.inWorker(e), env);

@@ -1,0 +1,70 @@
+// The npm tarball as a web app gets it: dist/webdbc-<version>.tgz installed into a fresh copy of
+// tests/npm-app (a Vite 7 page and a Node script), the page bundled offline by Vite, and both
+// querying the real PostgreSQL through the relay. Run under webdbc-testenv after build-pkg.sh.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchChromium, serveFiles } from "../chromium.mjs";
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const template = join(root, "tests/npm-app");
+const { WEBDBC_TEST_PG: url, WEBDBC_TEST_RELAY: relay } = process.env;
+let app;
+
+/** What the app's query must give: int8 arithmetic beyond 2^53 exact, from the real server. */
+function assertQueried(result) {
+  assert.equal(result.big, "9007199254740994");
+  assert.equal(result.bigint, true);
+  assert.match(result.server, /^PostgreSQL \d+/);
+  assert.deepEqual(result.columns, ["big", "server"]);
+}
+
+before(async () => {
+  const tarball = (await readdir(join(root, "dist"))).find((f) => /^webdbc-.*\.tgz$/.test(f));
+  assert.ok(tarball, "dist/webdbc-*.tgz is missing: run scripts/build-pkg.sh");
+  app = await mkdtemp(join(tmpdir(), "webdbc-app-"));
+  await cp(template, app, { recursive: true, filter: (src) => !src.includes("node_modules") && !src.endsWith("/dist") });
+  // Vite comes from the npm cache that .ci/run filled (npm ci in tests/npm-app); the tarball is a file.
+  await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(root, "dist", tarball)], { cwd: app });
+  await run("npx", ["--offline", "vite", "build"], { cwd: app });
+});
+
+after(() => app && rm(app, { recursive: true, force: true }));
+
+test("the installed package, resolved by name in Node, queries PostgreSQL through the relay", async () => {
+  const manifest = JSON.parse(await readFile(join(app, "node_modules/webdbc/package.json"), "utf8"));
+  assert.equal(manifest.exports["."].node, "./node.js");
+  const { stdout } = await run(process.execPath, ["--experimental-websocket", "node-app.mjs"], {
+    cwd: app,
+    env: { ...process.env, DATABASE_URL: url, RELAY_URL: relay },
+  });
+  assertQueried(JSON.parse(stdout));
+});
+
+test("the Vite bundle of the installed package queries PostgreSQL through the relay in Chromium", async () => {
+  const assets = await readdir(join(app, "dist/assets"));
+  assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 1, `one wasm asset: ${assets}`);
+  const bundle = await readFile(join(app, "dist/assets", assets.find((f) => f.endsWith(".js"))), "utf8");
+  assert.ok(!bundle.includes("node:fs"), "the browser bundle holds none of the Node entry");
+  const server = await serveFiles({ dirs: { "/": join(app, "dist") } });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}/?${new URLSearchParams({ url, relay })}`);
+    await page.waitForFunction(() => document.getElementById("out").textContent !== "running…");
+    const text = await page.textContent("#out");
+    assert.deepEqual(errors, []);
+    assertQueried(JSON.parse(text));
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
