@@ -1,122 +1,316 @@
-// The SQL console: connect, run SQL with parameters, stream rows into a table. Public API only.
-import { connect } from "./pkg/index.js";
+// The SQL console: choose a backend or paste a URL, run SQL with parameters, watch the rows
+// stream into a paged table. It uses only the public API of the npm package.
+import { connect } from "webdbc";
 
 const $ = (id) => document.getElementById(id);
+const PAGE_ROWS = 100;
+const FETCH_ROWS = 500;
+/** Rows kept for paging; beyond this a result is counted, not kept (the tab's memory). */
+const KEEP_ROWS = 100_000;
+const HISTORY_KEY = "webdbc.console.history";
+const HISTORY_SIZE = 30;
+
+let backends = [];
 let conn = null;
-let running = null;
+let running = null; // the cursor of the statement that is running
+let result = { columns: [], rows: [], total: 0 };
+let page = 0;
 
-async function defaults() {
-  $("relay").value = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/connect`;
+const defaultRelay = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/connect`;
+/** The URL without its password: for the status line (never show or store credentials). */
+const redacted = (url) => url.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, "$1:•••@");
+
+// ---- backends and connecting
+
+async function loadBackends() {
   try {
-    const demo = await (await fetch("demo.json")).json();
-    $("url").value = demo.url;
+    backends = (await (await fetch("demo.json")).json()).backends ?? [];
   } catch {
-    /* no demo.json: type a URL */
+    backends = []; // served without the demo: paste a URL
   }
+  const options = backends.map((b, i) => new Option(b.name, String(i)));
+  $("backend").replaceChildren(...options, new Option("Your database (paste its URL)", "custom"));
 }
 
-function show(value) {
-  if (value === null) return ["NULL", "null"];
-  if (typeof value === "bigint" || typeof value === "number") return [String(value), "num"];
-  if (value instanceof Uint8Array) return [`\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`, ""];
-  if (typeof value === "object") return [JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)), ""];
-  return [String(value), ""];
+function chooseBackend() {
+  const b = backends[Number($("backend").value)];
+  if (!b) {
+    $("url").value = "";
+    $("url").focus();
+    return false;
+  }
+  $("url").value = b.url;
+  $("relay").value = b.relay ? defaultRelay() : "";
+  // Replace the editor only when it still holds another backend's sample.
+  if (!$("sql").value.trim() || backends.some((o) => o.sql === $("sql").value)) {
+    $("sql").value = b.sql;
+    $("params").value = b.params ?? "";
+  }
+  return true;
 }
 
-function showError(e, sql) {
-  const box = $("error");
-  box.hidden = false;
-  box.textContent = `${e.name}${e.code ? ` [${e.code}]` : ""}: ${e.message}`;
-  for (const k of ["detail", "hint"]) if (e[k]) box.textContent += `\n${k}: ${e[k]}`;
-  if (e.position) {
-    const at = [...sql].slice(0, e.position - 1).join("").length;
-    const line = document.createElement("div");
-    line.append(sql.slice(0, at), Object.assign(document.createElement("mark"), { textContent: sql.slice(at, at + 12) || " " }), sql.slice(at + 12));
-    box.append("\n\n", line);
-  }
+function setStatus(text, bad = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("bad", bad);
+}
+
+function setConnected(on) {
+  for (const id of ["run", "commit", "rollback"]) $(id).disabled = !on;
 }
 
 async function doConnect() {
-  $("status").textContent = "connecting…";
+  const url = $("url").value.trim();
+  if (!url) return;
+  setStatus("connecting…");
+  setConnected(false);
+  hideError();
+  const old = conn;
+  conn = null;
+  await old?.close().catch(() => {});
   try {
-    await conn?.close();
-    conn = await connect($("url").value.trim(), { relay: $("relay").value.trim(), autocommit: $("autocommit").checked });
-    $("status").textContent = "connected";
-    $("run").disabled = false;
+    const relay = $("relay").value.trim();
+    conn = await connect(url, { relay: relay || undefined, autocommit: $("autocommit").checked });
+    setStatus(`connected: ${redacted(url)}`);
+    setConnected(true);
   } catch (e) {
-    conn = null;
-    $("status").textContent = "not connected";
-    $("error").hidden = false;
-    $("error").textContent = `${e.name}${e.code ? ` [${e.code}]` : ""}: ${e.message}`;
+    setStatus("not connected", true);
+    showError(e, null);
+  }
+}
+
+// ---- running statements
+
+/** The parameters field as JSON; integers beyond 2^53 become BigInt from their source text
+ * rather than a rounded number. */
+function parseParams() {
+  const text = $("params").value.trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text, (_, v, context) => {
+      if (typeof v !== "number" || Number.isSafeInteger(v) || !/^-?\d+$/.test(context?.source ?? "")) return v;
+      return BigInt(context.source);
+    });
+  } catch (e) {
+    throw new SyntaxError(`the parameters are not JSON: ${e.message}`);
   }
 }
 
 async function run() {
   if (!conn || running) return;
   const sql = $("sql").value;
-  const text = $("params").value.trim();
-  $("error").hidden = true;
-  $("grid").replaceChildren();
+  hideError();
+  result = { columns: [], rows: [], total: 0 };
+  page = 0;
+  render();
   $("summary").textContent = "running…";
-  const cur = conn.cursor();
   const started = performance.now();
+  const elapsed = () => `${(performance.now() - started).toFixed(1)} ms`;
+  const cur = conn.cursor();
   running = cur;
   $("cancel").disabled = false;
+  let outcome = "ok";
+  let failed = false;
   try {
-    const params = text ? JSON.parse(text) : undefined;
-    await cur.execute(sql, params);
-    let shown = 0;
+    await cur.execute(sql, parseParams());
     if (cur.description) {
-      const table = document.createElement("table");
-      const head = table.createTHead().insertRow();
-      for (const d of cur.description) {
-        const th = document.createElement("th");
-        th.append(d.name, Object.assign(document.createElement("small"), { textContent: d.typeCode }));
-        head.append(th);
-      }
-      const body = table.createTBody();
-      $("grid").append(table);
+      result.columns = cur.description;
+      render();
       for (;;) {
-        const rows = await cur.fetchmany(500);
+        const rows = await cur.fetchmany(FETCH_ROWS);
         if (rows.length === 0) break;
-        for (const row of rows) {
-          if (shown >= 1000) continue; // keep counting, show the first thousand
-          const tr = body.insertRow();
-          for (const v of row) {
-            const [t, cls] = show(v);
-            Object.assign(tr.insertCell(), { textContent: t, className: cls });
-          }
-          shown++;
-        }
-        $("summary").textContent = `${shown} rows so far…`;
+        const room = KEEP_ROWS - result.rows.length;
+        if (room > 0) result.rows.push(...rows.slice(0, room));
+        result.total += rows.length;
+        $("summary").textContent = `${result.total.toLocaleString()} rows so far… ${elapsed()}`;
+        render();
       }
+      const kept = result.total > result.rows.length ? ` (the first ${result.rows.length.toLocaleString()} kept)` : "";
+      outcome = `${result.total.toLocaleString()} row${result.total === 1 ? "" : "s"}`;
+      $("summary").textContent = `${outcome}${kept} in ${elapsed()}`;
+    } else {
+      const n = cur.rowcount;
+      outcome = n >= 0 ? `${n.toLocaleString()} row${n === 1 ? "" : "s"} affected` : "done";
+      $("summary").textContent = `${outcome} in ${elapsed()}`;
     }
-    const ms = (performance.now() - started).toFixed(1);
-    const n = cur.rowcount;
-    $("summary").textContent = `${n >= 0 ? n : shown} row${n === 1 ? "" : "s"}${shown < n ? ` (first ${shown} shown)` : ""} in ${ms} ms`;
   } catch (e) {
-    $("summary").textContent = "";
+    failed = true;
+    outcome = e.code ? `${e.name} [${e.code}]` : e.name;
+    const before = result.total ? `${result.total.toLocaleString()} rows, then ` : "";
+    $("summary").textContent = `${before}failed after ${elapsed()}`;
     showError(e, sql);
   } finally {
     running = null;
     $("cancel").disabled = true;
-    await cur.close();
+    render();
+    await cur.close().catch(() => {});
+  }
+  remember(sql, $("params").value.trim(), outcome, failed);
+}
+
+async function endTransaction(how) {
+  if (!conn || running) return;
+  hideError();
+  try {
+    await conn[how]();
+    $("summary").textContent = how === "commit" ? "committed" : "rolled back";
+  } catch (e) {
+    showError(e, null);
   }
 }
 
-$("connect").onclick = doConnect;
-$("run").onclick = run;
-$("cancel").onclick = () => running?.cancel();
-$("autocommit").onchange = () => {
+// ---- the result grid
+
+function cell(value) {
+  if (value === null || value === undefined) return ["NULL", "null"];
+  if (value === "") return ["", "empty"];
+  if (typeof value === "bigint" || typeof value === "number") return [String(value), "num"];
+  if (typeof value === "boolean") return [String(value), "bool"];
+  if (value instanceof Uint8Array) return [`\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`, ""];
+  if (value instanceof Date) return [value.toISOString(), ""];
+  if (typeof value === "object") return [JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v)), ""];
+  return [String(value), ""];
+}
+
+function render() {
+  const { columns, rows, total } = result;
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+  page = Math.min(page, pages - 1);
+  $("pager").hidden = rows.length <= PAGE_ROWS;
+  const from = page * PAGE_ROWS;
+  const to = Math.min(rows.length, from + PAGE_ROWS);
+  $("page").textContent = `rows ${(from + 1).toLocaleString()}–${to.toLocaleString()} of ${total.toLocaleString()}${running ? "…" : ""}`;
+  $("first").disabled = $("prev").disabled = page === 0;
+  $("next").disabled = $("last").disabled = page >= pages - 1;
+  if (!columns.length) return $("grid").replaceChildren();
+  const table = document.createElement("table");
+  const head = table.createTHead().insertRow();
+  head.append(document.createElement("th"));
+  for (const d of columns) {
+    const th = document.createElement("th");
+    th.append(d.name, Object.assign(document.createElement("small"), { textContent: d.typeCode }));
+    head.append(th);
+  }
+  const body = table.createTBody();
+  for (let i = from; i < to; i++) {
+    const tr = body.insertRow();
+    Object.assign(tr.insertCell(), { textContent: String(i + 1), className: "rownum" });
+    const row = rows[i];
+    for (const value of Array.isArray(row) ? row : Object.values(row)) {
+      const [text, className] = cell(value);
+      Object.assign(tr.insertCell(), { textContent: text, className, title: text.length > 40 ? text : "" });
+    }
+  }
+  $("grid").replaceChildren(table);
+}
+
+function turnPage(to) {
+  page = to;
+  render();
+}
+
+// ---- errors
+
+function hideError() {
+  $("error").hidden = true;
+  $("error").replaceChildren();
+}
+
+/** The error's class, code and message, the server's detail and hint, and where in `sql` it
+ * points (position: 1-based characters), marked there and selected in the editor. */
+function showError(e, sql) {
+  const box = $("error");
+  const span = (className, textContent) => Object.assign(document.createElement("span"), { className, textContent });
+  box.replaceChildren(span("class", e.name ?? "Error"), e.code ? span("code", ` [${e.code}]`) : "", `: ${e.message}`);
+  for (const k of ["detail", "hint"]) if (e[k]) box.append(`\n${k}: ${e[k]}`);
+  if (sql && Number.isInteger(e.position) && e.position > 0) {
+    const chars = [...sql];
+    const at = chars.slice(0, e.position - 1).join("").length; // UTF-16 offset of the character
+    const token = /^[\p{L}\p{N}_$]+|^[^\s]/u.exec(sql.slice(at))?.[0] ?? "";
+    const lineStart = sql.lastIndexOf("\n", at - 1) + 1;
+    const lineEnd = sql.indexOf("\n", at) === -1 ? sql.length : sql.indexOf("\n", at);
+    const lineNo = sql.slice(0, at).split("\n").length;
+    const where = Object.assign(document.createElement("div"), { className: "where" });
+    where.append(
+      `line ${lineNo}, column ${at - lineStart + 1}:\n`,
+      sql.slice(lineStart, at),
+      Object.assign(document.createElement("mark"), { textContent: token || " " }),
+      sql.slice(at + token.length, lineEnd),
+    );
+    box.append(where);
+    $("sql").setSelectionRange(at, at + token.length);
+  }
+  box.hidden = false;
+}
+
+// ---- history (statements only: URLs hold passwords and are never stored)
+
+function history() {
   try {
-    if (conn) conn.autocommit = $("autocommit").checked;
+    return JSON.parse(localStorage.getItem(HISTORY_KEY)) ?? [];
+  } catch {
+    return [];
+  }
+}
+
+function remember(sql, params, outcome, failed) {
+  const entries = [{ sql, params, outcome, failed, at: new Date().toLocaleTimeString() },
+    ...history().filter((h) => h.sql !== sql || h.params !== params)].slice(0, HISTORY_SIZE);
+  localStorage.setItem(HISTORY_KEY, JSON.stringify(entries));
+  showHistory();
+}
+
+function showHistory() {
+  $("history").replaceChildren(...history().map((h) => {
+    const li = Object.assign(document.createElement("li"), { title: h.sql, className: h.failed ? "failed" : "" });
+    li.append(h.sql.replace(/\s+/g, " ").trim(), Object.assign(document.createElement("small"), {
+      textContent: `${h.at} · ${h.outcome}${h.params ? ` · ${h.params}` : ""}`,
+    }));
+    li.onclick = () => {
+      $("sql").value = h.sql;
+      $("params").value = h.params;
+      $("sql").focus();
+    };
+    return li;
+  }));
+}
+
+// ---- wiring
+
+$("backend").onchange = () => chooseBackend() && doConnect();
+$("connect").onclick = doConnect;
+$("url").addEventListener("keydown", (e) => e.key === "Enter" && doConnect());
+$("run").onclick = run;
+const cancel = () => running?.cancel().catch((e) => showError(e, null));
+$("cancel").onclick = cancel;
+$("commit").onclick = () => endTransaction("commit");
+$("rollback").onclick = () => endTransaction("rollback");
+$("first").onclick = () => turnPage(0);
+$("prev").onclick = () => turnPage(page - 1);
+$("next").onclick = () => turnPage(page + 1);
+$("last").onclick = () => turnPage(Infinity);
+$("clear-history").onclick = () => {
+  localStorage.removeItem(HISTORY_KEY);
+  showHistory();
+};
+$("autocommit").onchange = () => {
+  if (!conn) return;
+  try {
+    conn.autocommit = $("autocommit").checked;
   } catch (e) {
     $("autocommit").checked = !$("autocommit").checked;
-    showError(e, "");
+    showError(e, null);
   }
 };
-$("sql").addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) run();
-});
-await defaults();
-if ($("url").value) await doConnect();
+for (const id of ["sql", "params"]) {
+  $(id).addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      run();
+    }
+  });
+}
+document.addEventListener("keydown", (e) => e.key === "Escape" && cancel());
+
+showHistory();
+await loadBackends();
+if (chooseBackend()) await doConnect();

@@ -1,9 +1,11 @@
 //! Starts a throwaway PostgreSQL, fault servers and webdbc-relay, then runs a command with
 //! WEBDBC_TEST_* variables describing them, and tears everything down when it exits.
 //! Without a command it prints the variables and serves until interrupted.
-//! `--demo DIR [--port N]` serves DIR (the SQL console) from the relay on 127.0.0.1:N (8080),
-//! writes DIR/demo.json with the default database URL, and serves until Ctrl-C.
+//! `--demo DIR [--port N]` is the demo instead: PostgreSQL and a test server for every other
+//! backend, and a relay on 127.0.0.1:N (8080; 0 picks one) that allows only them and serves DIR
+//! (the SQL console) with DIR/demo.json listing them. Serves until Ctrl-C.
 
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use webdbc_relay::Config;
@@ -13,17 +15,14 @@ use webdbc_testkit::*;
 const CUT_AFTER_BYTES: usize = 256 * 1024;
 
 fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut www = None;
-    let mut port = 0u16;
+    let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--demo") {
-        www = Some(std::path::PathBuf::from(args.get(1).expect("--demo DIR")));
-        port = 8080;
-        args.drain(..2);
-        if args.first().map(String::as_str) == Some("--port") {
-            port = args.get(1).and_then(|p| p.parse().ok()).expect("--port N");
-            args.drain(..2);
-        }
+        let www = PathBuf::from(args.get(1).expect("--demo DIR"));
+        let port = match args.get(2).map(String::as_str) {
+            Some("--port") => args.get(3).and_then(|p| p.parse().ok()).expect("--port N"),
+            _ => 8080,
+        };
+        return demo(www, port);
     }
     let pg = PgServer::start();
     let cut = start_cutting_proxy(pg.port, CUT_AFTER_BYTES);
@@ -62,17 +61,12 @@ fn main() -> ExitCode {
         ],
         // Test pages are served from random ports.
         allowed_origins: vec!["*".into()],
-        www: www.clone(),
         ..Config::default()
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = match rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("webdbc-testenv: cannot listen on 127.0.0.1:{port}: {e} (choose another with --port)");
-            return ExitCode::FAILURE;
-        }
-    };
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let relay_port = listener.local_addr().unwrap().port();
     rt.spawn(webdbc_relay::serve(listener, cfg));
 
@@ -92,7 +86,8 @@ fn main() -> ExitCode {
         // PostgreSQL behind the CrateDB and QuestDB wire quirks (cleartext, as both offer).
         (
             "WEBDBC_TEST_PG_CRATE",
-            pg.url(CLEARTEXT_USER, pg_crate).replace("postgres://", "crate+pg://"),
+            pg.url(CLEARTEXT_USER, pg_crate)
+                .replace("postgres://", "crate+pg://"),
         ),
         ("WEBDBC_TEST_PG_QUEST", pg.url(CLEARTEXT_USER, pg_quest)),
         ("WEBDBC_TEST_PG_GARBAGE", pg.url(SCRAM_USER, garbage)),
@@ -102,7 +97,7 @@ fn main() -> ExitCode {
             "WEBDBC_TEST_CRATE_DEAD",
             format!("crate://127.0.0.1:{dead}"),
         ),
-        ("WEBDBC_TEST_IGNITE", format!("ignite://127.0.0.1:{ignite_port}")),
+        ("WEBDBC_TEST_IGNITE", ignite_url(ignite_port)),
         (
             "WEBDBC_TEST_IGNITE_SECURE",
             format!(
@@ -111,67 +106,20 @@ fn main() -> ExitCode {
                 ignite::IGNITE_USER.1
             ),
         ),
-        ("WEBDBC_TEST_IGNITE_CUT", format!("ignite://127.0.0.1:{ignite_cut}")),
         (
-            "WEBDBC_TEST_DATABRICKS",
-            format!(
-                "databricks://token:{}@127.0.0.1:{databricks_port}?http_path=/sql/1.0/warehouses/{}&catalog=main&schema=default&sslmode=disable",
-                databricks::DATABRICKS_TOKEN,
-                databricks::WAREHOUSE_ID
-            ),
+            "WEBDBC_TEST_IGNITE_CUT",
+            format!("ignite://127.0.0.1:{ignite_cut}"),
         ),
-        (
-            "WEBDBC_TEST_QUESTDB",
-            format!(
-                "questdb://{}:{}@127.0.0.1:{questdb_port}",
-                questdb::QUESTDB_USER.0,
-                questdb::QUESTDB_USER.1
-            ),
-        ),
-        (
-            "WEBDBC_TEST_DATABEND",
-            format!(
-                "databend://{}:{}@127.0.0.1:{databend_port}/default?sslmode=disable",
-                databend::DATABEND_USER.0,
-                databend::DATABEND_USER.1
-            ),
-        ),
-        (
-            "WEBDBC_TEST_CRATE_NO_CORS",
-            format!(
-                "crate://{}:{}@127.0.0.1:{crate_no_cors}",
-                cratedb::CRATE_USER.0,
-                cratedb::CRATE_USER.1
-            ),
-        ),
+        ("WEBDBC_TEST_DATABRICKS", databricks_url(databricks_port)),
+        ("WEBDBC_TEST_QUESTDB", questdb_url(questdb_port)),
+        ("WEBDBC_TEST_DATABEND", databend_url(databend_port)),
+        ("WEBDBC_TEST_CRATE_NO_CORS", crate_url(crate_no_cors)),
         (
             "WEBDBC_TEST_CRATE_HTTP",
             format!("http://127.0.0.1:{crate_port}"),
         ),
-        (
-            "WEBDBC_TEST_CRATE",
-            format!(
-                "crate://{}:{}@127.0.0.1:{crate_port}",
-                cratedb::CRATE_USER.0,
-                cratedb::CRATE_USER.1
-            ),
-        ),
+        ("WEBDBC_TEST_CRATE", crate_url(crate_port)),
     ];
-    if let Some(dir) = &www {
-        let demo = format!(
-            "{{\"url\": \"{}\", \"relay\": \"/v1/connect\"}}\n",
-            pg.url(SCRAM_USER, pg.port)
-        );
-        std::fs::write(dir.join("demo.json"), demo).expect("write demo.json");
-        eprintln!(
-            "\nwebdbc demo: PostgreSQL {} on 127.0.0.1:{}, webdbc-relay and the SQL console at",
-            pg.version(),
-            pg.port
-        );
-        eprintln!("\n    http://127.0.0.1:{relay_port}/\n\nCtrl-C stops everything.");
-        rt.block_on(stopped());
-        return ExitCode::SUCCESS;
-    }
     let Some((program, rest)) = args.split_first() else {
         for (k, v) in &vars {
             println!("export {k}='{v}'");
@@ -198,12 +146,157 @@ fn main() -> ExitCode {
     }
 }
 
-/// Ctrl-C or SIGTERM: either way the servers are stopped on the way out.
+fn crate_url(port: u16) -> String {
+    let (user, password) = cratedb::CRATE_USER;
+    format!("crate://{user}:{password}@127.0.0.1:{port}")
+}
+
+fn databend_url(port: u16) -> String {
+    let (user, password) = databend::DATABEND_USER;
+    format!("databend://{user}:{password}@127.0.0.1:{port}/default?sslmode=disable")
+}
+
+fn questdb_url(port: u16) -> String {
+    let (user, password) = questdb::QUESTDB_USER;
+    format!("questdb://{user}:{password}@127.0.0.1:{port}")
+}
+
+fn databricks_url(port: u16) -> String {
+    format!(
+        "databricks://token:{}@127.0.0.1:{port}?http_path=/sql/1.0/warehouses/{}&catalog=main&schema=default&sslmode=disable",
+        databricks::DATABRICKS_TOKEN,
+        databricks::WAREHOUSE_ID
+    )
+}
+
+fn ignite_url(port: u16) -> String {
+    format!("ignite://127.0.0.1:{port}")
+}
+
+/// The demo: PostgreSQL and a test server for every other backend, behind a relay that allows
+/// only them, and only for the console's own pages.
+fn demo(www: PathBuf, port: u16) -> ExitCode {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = match rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("webdbc demo: cannot listen on 127.0.0.1:{port}: {e} (choose another port with --port N)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let port = listener.local_addr().unwrap().port();
+    let pg = PgServer::start();
+    let crate_port = cratedb::start_crate_server(true);
+    let databend_port = databend::start_databend_server();
+    let questdb_port = questdb::start_questdb_server();
+    let databricks_port = databricks::start_databricks_server();
+    let ignite_port = ignite::start_ignite_server(false, 0);
+    let pg_crate = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::Crate);
+    let pg_quest = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::QuestDb);
+    let local = |p: u16| format!("127.0.0.1:{p}");
+    let cfg = Config {
+        targets: vec![
+            ("postgresql".into(), local(pg.port)),
+            ("ignite".into(), local(ignite_port)),
+            ("cratedb-pg".into(), local(pg_crate)),
+            ("questdb-pg".into(), local(pg_quest)),
+        ],
+        http_targets: vec![
+            ("databend".into(), local(databend_port)),
+            ("questdb".into(), local(questdb_port)),
+            ("databricks".into(), local(databricks_port)),
+        ],
+        allowed_origins: vec![
+            format!("http://127.0.0.1:{port}"),
+            format!("http://localhost:{port}"),
+        ],
+        www: Some(www.clone()),
+        ..Config::default()
+    };
+    rt.spawn(webdbc_relay::serve(listener, cfg));
+
+    // What the console offers: a name, a URL, whether it goes through the relay, and a statement
+    // that shows something of the backend (with its parameters).
+    let backend = |name: &str, url: String, relay: bool, sql: &str, params: &str| serde_json::json!({ "name": name, "url": url, "relay": relay, "sql": sql, "params": params });
+    let backends = [
+        backend(
+            &format!("PostgreSQL {}", pg.version()),
+            pg.url(SCRAM_USER, pg.port),
+            true,
+            "SELECT n, n * 0.25 AS quarter, repeat('ab', n % 4) AS text, NULLIF(n % 3, 0) AS maybe,\n       now() AS at\nFROM generate_series(1, ?) AS n",
+            "[1000]",
+        ),
+        backend(
+            "CrateDB (HTTP, test server)",
+            crate_url(crate_port),
+            false,
+            "SELECT mountain, height, country FROM sys.summits WHERE height > ? ORDER BY height DESC",
+            "[4000]",
+        ),
+        backend(
+            "CrateDB (Postgres wire, test proxy)",
+            pg.url(CLEARTEXT_USER, pg_crate).replace("postgres://", "crate+pg://"),
+            true,
+            "SELECT ? AS greeting, now() AS at",
+            "[\"hello\"]",
+        ),
+        backend(
+            "Databend (HTTP, test server)",
+            databend_url(databend_port),
+            true,
+            "SELECT ? AS greeting, 6 * 7 AS answer, NULL AS missing",
+            "[\"hello\"]",
+        ),
+        backend(
+            "QuestDB (REST, test server)",
+            questdb_url(questdb_port),
+            true,
+            "SELECT ? AS greeting, 6 * 7 AS answer",
+            "[\"hello\"]",
+        ),
+        backend(
+            "QuestDB (Postgres wire, test proxy)",
+            pg.url(CLEARTEXT_USER, pg_quest),
+            true,
+            "SELECT ? AS greeting, DATE '2024-05-01' AS day",
+            "[\"hello\"]",
+        ),
+        backend(
+            "Databricks (SQL statements, test server)",
+            databricks_url(databricks_port),
+            true,
+            "SELECT ? AS greeting, 6 * 7 AS answer",
+            "[\"hello\"]",
+        ),
+        backend(
+            "Apache Ignite 3 (test node)",
+            ignite_url(ignite_port),
+            true,
+            "SELECT ? AS greeting, 6 * 7 AS answer",
+            "[\"hello\"]",
+        ),
+    ];
+    let demo = serde_json::json!({ "backends": backends });
+    std::fs::write(www.join("demo.json"), format!("{demo:#}\n")).expect("write demo.json");
+    eprintln!(
+        "\nwebdbc demo: PostgreSQL {} (the default database), test servers for CrateDB, Databend,\n\
+         QuestDB, Databricks and Ignite 3, and webdbc-relay serving the SQL console. Open\n\n    \
+         http://127.0.0.1:{port}/\n\nCtrl-C stops everything.",
+        pg.version()
+    );
+    rt.block_on(stopped());
+    eprintln!("webdbc demo: stopping");
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C, SIGTERM or a closed terminal: the servers are stopped on the way out.
 async fn stopped() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut hangup = signal(SignalKind::hangup()).expect("SIGHUP handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = hangup.recv() => {}
     }
 }
