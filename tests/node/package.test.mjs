@@ -1,6 +1,7 @@
 // The npm tarball as a web app gets it: dist/webdbc-<version>.tgz installed into a fresh copy of
-// tests/npm-app (a Vite 7 page and a Node script), the page bundled offline by Vite, and both
-// querying the real PostgreSQL through the relay. Run under webdbc-testenv after build-pkg.sh.
+// tests/npm-app (a Vite 7 page and a Node script), type-checked against the package's types, the
+// page bundled offline by Vite, and both querying the real PostgreSQL through the relay.
+// Run under webdbc-testenv after build-pkg.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -30,12 +31,17 @@ before(async () => {
   assert.ok(tarball, "dist/webdbc-*.tgz is missing: run scripts/build-pkg.sh");
   app = await mkdtemp(join(tmpdir(), "webdbc-app-"));
   await cp(template, app, { recursive: true, filter: (src) => !src.includes("node_modules") && !src.endsWith("/dist") });
-  // Vite comes from the npm cache that .ci/run filled (npm ci in tests/npm-app); the tarball is a file.
+  // Vite and TypeScript come from the npm cache that .ci/run filled (npm ci in tests/npm-app).
   await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(root, "dist", tarball)], { cwd: app });
   await run("npx", ["--offline", "vite", "build"], { cwd: app });
 });
 
 after(() => app && rm(app, { recursive: true, force: true }));
+
+test("the app type-checks against the package's types (tsc, strict)", async () => {
+  const { stdout } = await run("npx", ["--offline", "tsc", "-p", ".", "--listFiles"], { cwd: app });
+  assert.match(stdout, /node_modules\/webdbc\/index\.d\.ts$/m, "the types come from the package's exports");
+});
 
 test("the installed package, resolved by name in Node, queries PostgreSQL through the relay", async () => {
   const manifest = JSON.parse(await readFile(join(app, "node_modules/webdbc/package.json"), "utf8"));
