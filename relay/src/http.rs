@@ -84,8 +84,9 @@ fn host_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// The origin check: `None` when the request may go on.
-fn origin_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String> {
+/// The origin check: `None` when the request may go on (requests without an `Origin`, from
+/// Node or scripts, always may).
+pub(crate) fn origin_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String> {
     let origin = headers.get(header::ORIGIN)?.to_str().unwrap_or("");
     let allowed = cfg.allowed_origins.iter().any(|o| o == "*" || o == origin);
     (!allowed).then(|| {

@@ -36,7 +36,8 @@ pub struct Config {
     pub targets: Vec<(String, String)>,
     /// Named HTTP targets for forwarding: name -> `host:port` (plain HTTP).
     pub http_targets: Vec<(String, String)>,
-    /// Page origins allowed to use HTTP forwarding (`*`: any). Empty: no page may.
+    /// Page origins allowed in (`*`: any). Empty: no page may use HTTP forwarding, and any may
+    /// open WebSockets; listed: pages of other origins may do neither.
     pub allowed_origins: Vec<String>,
     /// Host names HTTP forwarding answers to, besides IP addresses and `localhost`.
     pub hosts: Vec<String>,
@@ -162,18 +163,28 @@ async fn connect(
         .headers()
         .get(header::UPGRADE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
-    let target = match verdict {
-        Verdict::Refused(status, msg) => {
+    // Pages of other origins are kept out once origins are listed; with none listed, any page
+    // may connect (the targets and the database's own login still apply).
+    let origin_refused = match cfg.allowed_origins.is_empty() {
+        true => None,
+        false => http::origin_refusal(&cfg, req.headers()),
+    };
+    let target = match (verdict, origin_refused) {
+        (Verdict::Refused(status, msg), _) => {
             eprintln!("relay: {peer} refused ({})", status.as_u16());
             return plain(status, msg);
         }
-        Verdict::Allowed(_) if !wants_upgrade => {
+        (_, Some(msg)) => {
+            eprintln!("relay: {peer} refused (403, origin)");
+            return plain(StatusCode::FORBIDDEN, msg);
+        }
+        (Verdict::Allowed(_), None) if !wants_upgrade => {
             return plain(
                 StatusCode::UPGRADE_REQUIRED,
                 "target allowed; connect with a WebSocket".into(),
             )
         }
-        Verdict::Allowed(t) => t,
+        (Verdict::Allowed(t), None) => t,
     };
     let (mut parts, _) = req.into_parts();
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {

@@ -19,8 +19,9 @@ struct Args {
     /// An HTTP target for forwarding at /v1/http/NAME/…, NAME=http://HOST:PORT (repeatable).
     #[arg(long = "http-target", value_parser = parse_http_target)]
     http_targets: Vec<(String, String)>,
-    /// A page origin allowed to use HTTP forwarding, e.g. https://app.example, or * for any
-    /// (repeatable). Without one, browsers cannot use HTTP forwarding.
+    /// A page origin allowed in, e.g. https://app.example, or * for any (repeatable). Once one is
+    /// given, pages of other origins are refused WebSockets too. Without one, browsers cannot use
+    /// HTTP forwarding.
     #[arg(long = "allow-origin")]
     allowed_origins: Vec<String>,
     /// A host name this relay is reached by, for HTTP forwarding (repeatable). IP addresses and

@@ -10,12 +10,19 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use webdbc_relay::Config;
 
 async fn start_relay(targets: Vec<(String, String)>) -> String {
+    start_relay_with(Config {
+        targets,
+        ..Config::default()
+    })
+    .await
+}
+
+async fn start_relay_with(cfg: Config) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let cfg = Config {
-        targets,
         connect_timeout: Duration::from_secs(2),
-        ..Config::default()
+        ..cfg
     };
     tokio::spawn(webdbc_relay::serve(listener, cfg));
     format!("127.0.0.1:{}", addr.port())
@@ -172,5 +179,55 @@ async fn backend_close_is_passed_on_after_its_last_bytes() {
     assert_eq!(
         (u16::from(code), reason.as_str()),
         (1000, "backend closed the connection")
+    );
+}
+
+#[tokio::test]
+async fn listed_origins_keep_other_pages_off_websockets_but_not_scripts() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let echo = start_echo().await;
+    let relay = start_relay_with(Config {
+        targets: vec![("echo".into(), echo)],
+        allowed_origins: vec!["http://app.example".into()],
+        ..Config::default()
+    })
+    .await;
+    let url = format!("ws://{relay}/v1/connect?target=echo");
+    let with_origin = |origin: Option<&str>| {
+        let mut req = url.as_str().into_client_request().unwrap();
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        req
+    };
+    match tokio_tungstenite::connect_async(with_origin(Some("http://evil.example"))).await {
+        Err(WsError::Http(resp)) => assert_eq!(resp.status(), 403),
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+    for allowed in [Some("http://app.example"), None] {
+        let (mut ws, _) = tokio_tungstenite::connect_async(with_origin(allowed))
+            .await
+            .unwrap_or_else(|e| panic!("{allowed:?}: {e}"));
+        ws.send(Message::Binary(b"ok".to_vec().into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::Binary(b"OK".to_vec().into())
+        );
+    }
+    // The plain GET a refused page makes to learn why says so.
+    let mut s = tokio::net::TcpStream::connect(&relay).await.unwrap();
+    s.write_all(
+        b"GET /v1/connect?target=echo HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    assert!(
+        resp.contains("relay refused origin \"http://evil.example\""),
+        "{resp}"
     );
 }
