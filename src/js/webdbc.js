@@ -6,18 +6,12 @@
 export class WebdbcError extends Error {
   constructor(message, fields) {
     super(message);
-    this.name = new.target.name;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) if (v !== undefined && v !== null) this[k] = v;
     }
   }
 }
-export class Warning extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "Warning";
-  }
-}
+export class Warning extends Error {}
 export class InterfaceError extends WebdbcError {}
 export class DatabaseError extends WebdbcError {}
 export class DataError extends DatabaseError {}
@@ -31,6 +25,10 @@ const classes = {
   WebdbcError, Warning, InterfaceError, DatabaseError, DataError, OperationalError,
   IntegrityError, InternalError, ProgrammingError, NotSupportedError,
 };
+// Each class names itself: minifiers rename classes, and `error.name` is PEP 249's class name.
+for (const [name, cls] of Object.entries(classes)) {
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
+}
 
 export function errorClasses() {
   return { ...classes };

@@ -4,7 +4,8 @@
 // Run under webdbc-testenv after build-pkg.sh.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -31,7 +32,7 @@ before(async () => {
   assert.ok(tarball, "dist/webdbc-*.tgz is missing: run scripts/build-pkg.sh");
   app = await mkdtemp(join(tmpdir(), "webdbc-app-"));
   await cp(template, app, { recursive: true, filter: (src) => !src.includes("node_modules") && !src.endsWith("/dist") });
-  // Vite and TypeScript come from the npm cache that .ci/run filled (npm ci in tests/npm-app).
+  // Vite and TypeScript come from the npm cache that .ci/run filled (npm install in tests/npm-app).
   await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(root, "dist", tarball)], { cwd: app });
   await run("npx", ["--offline", "vite", "build"], { cwd: app });
 });
@@ -53,6 +54,18 @@ test("the installed package, resolved by name in Node, queries PostgreSQL throug
   assertQueried(JSON.parse(stdout));
 });
 
+/** Opens `pageUrl` with the test's database and relay in its query; resolves to what it shows. */
+async function pageResult(browser, pageUrl, setup = async () => {}) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await setup(page);
+  await page.goto(`${pageUrl}?${new URLSearchParams({ url, relay })}`);
+  await page.waitForFunction(() => document.getElementById("out").textContent !== "running…");
+  assert.deepEqual(errors, []);
+  return page.textContent("#out");
+}
+
 test("the Vite bundle of the installed package queries PostgreSQL through the relay in Chromium", async () => {
   const assets = await readdir(join(app, "dist/assets"));
   assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 1, `one wasm asset: ${assets}`);
@@ -61,16 +74,33 @@ test("the Vite bundle of the installed package queries PostgreSQL through the re
   const server = await serveFiles({ dirs: { "/": join(app, "dist") } });
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${server.url}/?${new URLSearchParams({ url, relay })}`);
-    await page.waitForFunction(() => document.getElementById("out").textContent !== "running…");
-    const text = await page.textContent("#out");
-    assert.deepEqual(errors, []);
-    assertQueried(JSON.parse(text));
+    assertQueried(JSON.parse(await pageResult(browser, `${server.url}/`)));
+    // A page whose wasm is not where the module says gets a clear error, not a compile error.
+    const missing = await pageResult(browser, `${server.url}/`, (page) => page.route("**/*.wasm", (r) => r.fulfill({ status: 404 })));
+    assert.match(missing, /^InterfaceError: could not load the webdbc engine from http:\/\/127\.0\.0\.1:\d+\/assets\/webdbc_wasm_bg-\w+\.wasm: HTTP 404/);
   } finally {
     await browser.close();
     server.close();
+  }
+});
+
+test("Vite's dev server serves the installed package (with the README's optimizeDeps setting)", async () => {
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+  const dev = spawn("npx", ["--offline", "vite", "--port", String(port), "--strictPort", "--host", "127.0.0.1"], { cwd: app, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const browser = await launchChromium();
+  try {
+    await new Promise((resolve, reject) => {
+      dev.stdout.on("data", (d) => String(d).includes("ready in") && resolve());
+      dev.on("exit", (code) => reject(new Error(`vite exited with ${code}`)));
+    });
+    assertQueried(JSON.parse(await pageResult(browser, `http://127.0.0.1:${port}/`)));
+  } finally {
+    await browser.close();
+    process.kill(-dev.pid, "SIGTERM");
   }
 });
