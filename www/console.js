@@ -12,13 +12,25 @@ const HISTORY_SIZE = 30;
 
 let backends = [];
 let conn = null;
+let connects = 0; // the latest connect() wins; an earlier one that ends later is closed
 let running = null; // the cursor of the statement that is running
 let result = { columns: [], rows: [], total: 0 };
 let page = 0;
 
 const defaultRelay = () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/connect`;
-/** The URL without its password: for the status line (never show or store credentials). */
-const redacted = (url) => url.replace(/^([a-z+]+:\/\/[^:@/]*):[^@/]*@/i, "$1:•••@");
+/** The URL without its password or tokens, for the status line: the user part ends at the
+ * last "@" before the query (as webdbc reads it), and secret query values are masked too. */
+function redacted(url) {
+  const query = url.indexOf("?") === -1 ? url.length : url.indexOf("?");
+  const at = url.lastIndexOf("@", query);
+  const scheme = url.indexOf("://") + 3;
+  let shown = url;
+  if (scheme > 2 && at > scheme) {
+    const colon = url.indexOf(":", scheme);
+    if (colon !== -1 && colon < at) shown = `${url.slice(0, colon)}:•••${url.slice(at)}`;
+  }
+  return shown.replace(/([?&](?:password|token|access_token|secret)=)[^&]*/gi, "$1•••");
+}
 
 // ---- backends and connecting
 
@@ -37,6 +49,7 @@ function chooseBackend() {
   if (!b) {
     $("url").value = "";
     $("url").focus();
+    setStatus("paste a URL: the relay must allow its host (scripts/demo --target NAME=HOST:PORT)");
     return false;
   }
   $("url").value = b.url;
@@ -54,28 +67,36 @@ function setStatus(text, bad = false) {
   $("status").classList.toggle("bad", bad);
 }
 
-function setConnected(on) {
-  for (const id of ["run", "commit", "rollback"]) $(id).disabled = !on;
+/** Buttons that fit the state: Run when connected and idle, Commit and Rollback only with
+ * autocommit off. */
+function updateButtons() {
+  $("run").disabled = !conn || !!running;
+  $("commit").disabled = $("rollback").disabled = !conn || !!running || $("autocommit").checked;
+  $("cancel").disabled = !running;
 }
 
 async function doConnect() {
   const url = $("url").value.trim();
   if (!url) return;
+  const attempt = ++connects;
   setStatus("connecting…");
-  setConnected(false);
   hideError();
   const old = conn;
   conn = null;
+  updateButtons();
   await old?.close().catch(() => {});
   try {
     const relay = $("relay").value.trim();
-    conn = await connect(url, { relay: relay || undefined, autocommit: $("autocommit").checked });
+    const opened = await connect(url, { relay: relay || undefined, autocommit: $("autocommit").checked });
+    if (attempt !== connects) return void opened.close().catch(() => {});
+    conn = opened;
     setStatus(`connected: ${redacted(url)}`);
-    setConnected(true);
   } catch (e) {
+    if (attempt !== connects) return;
     setStatus("not connected", true);
     showError(e, null);
   }
+  updateButtons();
 }
 
 // ---- running statements
@@ -107,7 +128,7 @@ async function run() {
   const elapsed = () => `${(performance.now() - started).toFixed(1)} ms`;
   const cur = conn.cursor();
   running = cur;
-  $("cancel").disabled = false;
+  updateButtons();
   let outcome = "ok";
   let failed = false;
   try {
@@ -140,7 +161,7 @@ async function run() {
     showError(e, sql);
   } finally {
     running = null;
-    $("cancel").disabled = true;
+    updateButtons();
     render();
     await cur.close().catch(() => {});
   }
@@ -160,10 +181,13 @@ async function endTransaction(how) {
 
 // ---- the result grid
 
-function cell(value) {
+/** Decimal columns arrive as exact text; they align as numbers. */
+const DECIMAL_TYPE = /^(numeric|decimal)/i;
+
+function cell(value, decimal) {
   if (value === null || value === undefined) return ["NULL", "null"];
   if (value === "") return ["", "empty"];
-  if (typeof value === "bigint" || typeof value === "number") return [String(value), "num"];
+  if (typeof value === "bigint" || typeof value === "number" || decimal) return [String(value), "num"];
   if (typeof value === "boolean") return [String(value), "bool"];
   if (value instanceof Uint8Array) return [`\\x${[...value].map((b) => b.toString(16).padStart(2, "0")).join("")}`, ""];
   if (value instanceof Date) return [value.toISOString(), ""];
@@ -195,8 +219,8 @@ function render() {
     const tr = body.insertRow();
     Object.assign(tr.insertCell(), { textContent: String(i + 1), className: "rownum" });
     const row = rows[i];
-    for (const value of Array.isArray(row) ? row : Object.values(row)) {
-      const [text, className] = cell(value);
+    for (const [c, value] of (Array.isArray(row) ? row : Object.values(row)).entries()) {
+      const [text, className] = cell(value, DECIMAL_TYPE.test(columns[c]?.typeCode ?? ""));
       Object.assign(tr.insertCell(), { textContent: text, className, title: text.length > 40 ? text : "" });
     }
   }
@@ -231,7 +255,7 @@ function showError(e, sql) {
     const lineNo = sql.slice(0, at).split("\n").length;
     const where = Object.assign(document.createElement("div"), { className: "where" });
     where.append(
-      `line ${lineNo}, column ${at - lineStart + 1}:\n`,
+      `line ${lineNo}, column ${[...sql.slice(lineStart, at)].length + 1}:\n`,
       sql.slice(lineStart, at),
       Object.assign(document.createElement("mark"), { textContent: token || " " }),
       sql.slice(at + token.length, lineEnd),
@@ -293,13 +317,13 @@ $("clear-history").onclick = () => {
   showHistory();
 };
 $("autocommit").onchange = () => {
-  if (!conn) return;
   try {
-    conn.autocommit = $("autocommit").checked;
+    if (conn) conn.autocommit = $("autocommit").checked;
   } catch (e) {
     $("autocommit").checked = !$("autocommit").checked;
     showError(e, null);
   }
+  updateButtons();
 };
 for (const id of ["sql", "params"]) {
   $(id).addEventListener("keydown", (e) => {

@@ -128,6 +128,7 @@ test("the demo command and its SQL console", { timeout: 600_000 }, async (t) => 
       await page.fill("#params", "");
       await page.click("#run");
       await page.waitForFunction(() => !document.getElementById("cancel").disabled);
+      assert.equal(await page.isDisabled("#run"), true, "no second run while one is running");
       await page.waitForTimeout(300);
       await page.click("#cancel");
       await page.waitForFunction(() => /failed after/.test(document.getElementById("summary").textContent));
@@ -148,6 +149,32 @@ test("the demo command and its SQL console", { timeout: 600_000 }, async (t) => 
       assert.ok(!stored.includes("webdbc-secret"), "no password in the stored history");
     });
 
+    await t.test("autocommit off: Commit and Rollback end the transaction", async () => {
+      assert.equal(await page.isDisabled("#commit"), true, "nothing to commit with autocommit on");
+      await page.uncheck("#autocommit");
+      assert.equal(await page.isDisabled("#commit"), false);
+      assert.match(await run("INSERT INTO booklist VALUES(?, ?, ?)", '["Rolled back", "Nobody", "2025"]'), /^1 row affected in /);
+      await page.click("#rollback");
+      await page.waitForFunction(() => document.getElementById("summary").textContent === "rolled back");
+      await run("SELECT count(*) FROM booklist");
+      assert.equal((await grid())[1][1][0], "2", "the insert was rolled back");
+      await page.click("#commit"); // autocommit can only be turned on between transactions
+      await page.waitForFunction(() => document.getElementById("summary").textContent === "committed");
+      await page.check("#autocommit");
+      assert.equal(await page.isDisabled("#rollback"), true);
+    });
+
+    await t.test("a pasted URL connects, its password masked wherever it is", async () => {
+      const pg = new URL(backends[0].url);
+      await page.selectOption("#backend", "custom");
+      await page.fill("#url", `postgres://${pg.username}@${pg.host}${pg.pathname}?password=${pg.password}&application_name=console`);
+      await page.press("#url", "Enter");
+      await page.waitForFunction(() => /^connected: /.test(document.getElementById("status").textContent));
+      assert.equal(await page.textContent("#status"), `connected: postgres://${pg.username}@${pg.host}${pg.pathname}?password=•••&application_name=console`);
+      assert.match(await run("SELECT current_setting('application_name')"), /^1 row in /);
+      assert.equal((await grid())[1][1][0], "console");
+    });
+
     await t.test("every backend of the demo connects and runs its sample", async () => {
       await page.fill("#sql", ""); // an empty editor takes the chosen backend's sample
       for (let i = 1; i < backends.length; i++) {
@@ -164,10 +191,9 @@ test("the demo command and its SQL console", { timeout: 600_000 }, async (t) => 
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser?.close();
-    process.kill(-demo.child.pid, "SIGINT");
-    const { code } = await demo.exited;
-    assert.equal(code, 0, demo.stderr());
+    if (demo.child.exitCode === null && demo.child.signalCode === null) process.kill(-demo.child.pid, "SIGINT");
   }
+  assert.equal((await demo.exited).code, 0, demo.stderr());
   assert.doesNotMatch(demo.stderr(), /panicked|webdbc-secret/);
   for (const port of ports) assert.ok(await refused(Number(port)), `port ${port} is closed after Ctrl-C`);
 });

@@ -17,12 +17,13 @@ const CUT_AFTER_BYTES: usize = 256 * 1024;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--demo") {
-        let www = PathBuf::from(args.get(1).expect("--demo DIR"));
-        let port = match args.get(2).map(String::as_str) {
-            Some("--port") => args.get(3).and_then(|p| p.parse().ok()).expect("--port N"),
-            _ => 8080,
+        return match DemoArgs::parse(&args[1..]) {
+            Ok(demo_args) => demo(demo_args),
+            Err(why) => {
+                eprintln!("webdbc demo: {why}");
+                ExitCode::from(2)
+            }
         };
-        return demo(www, port);
     }
     let pg = PgServer::start();
     let cut = start_cutting_proxy(pg.port, CUT_AFTER_BYTES);
@@ -173,9 +174,52 @@ fn ignite_url(port: u16) -> String {
     format!("ignite://127.0.0.1:{port}")
 }
 
+/// `--demo DIR [--port N] [--target NAME=HOST:PORT]...`
+struct DemoArgs {
+    www: PathBuf,
+    port: u16,
+    /// The user's own databases, besides the demo's servers.
+    targets: Vec<(String, String)>,
+}
+
+impl DemoArgs {
+    fn parse(args: &[String]) -> Result<DemoArgs, String> {
+        let (www, mut rest) = args
+            .split_first()
+            .ok_or("--demo needs the console's directory")?;
+        let mut parsed = DemoArgs {
+            www: PathBuf::from(www),
+            port: 8080,
+            targets: Vec::new(),
+        };
+        while let [flag, value, tail @ ..] = rest {
+            match flag.as_str() {
+                "--port" => {
+                    parsed.port = value
+                        .parse()
+                        .map_err(|_| format!("--port needs a port number, not {value:?}"))?
+                }
+                "--target" => {
+                    let (name, addr) = value
+                        .split_once('=')
+                        .ok_or_else(|| format!("--target needs NAME=HOST:PORT, not {value:?}"))?;
+                    parsed.targets.push((name.into(), addr.into()));
+                }
+                _ => return Err(format!("unknown argument {flag:?}")),
+            }
+            rest = tail;
+        }
+        match rest {
+            [] => Ok(parsed),
+            [odd, ..] => Err(format!("{odd:?} needs a value")),
+        }
+    }
+}
+
 /// The demo: PostgreSQL and a test server for every other backend, behind a relay that allows
-/// only them, and only for the console's own pages.
-fn demo(www: PathBuf, port: u16) -> ExitCode {
+/// only them (and the user's `--target`s), and only pages of its own origin.
+fn demo(args: DemoArgs) -> ExitCode {
+    let DemoArgs { www, port, targets } = args;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let listener = match rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))) {
         Ok(l) => l,
@@ -200,7 +244,10 @@ fn demo(www: PathBuf, port: u16) -> ExitCode {
             ("ignite".into(), local(ignite_port)),
             ("cratedb-pg".into(), local(pg_crate)),
             ("questdb-pg".into(), local(pg_quest)),
-        ],
+        ]
+        .into_iter()
+        .chain(targets)
+        .collect(),
         http_targets: vec![
             ("databend".into(), local(databend_port)),
             ("questdb".into(), local(questdb_port)),
