@@ -26,9 +26,11 @@ else
     pkg/webdbc_wasm_bg.wasm -o pkg/webdbc_wasm_bg.wasm
   snippet=$(cd pkg && ls snippets/*/src/js/webdbc.js)
   sed "s#./__SNIPPET__#./$snippet#" pkg-templates/api.js > pkg/api.js
-  cp pkg-templates/{package.json,index.js,node.js,index.d.ts,README.md} LICENSE-MIT LICENSE-APACHE pkg/
+  cp pkg-templates/{index.js,node.js,index.d.ts,README.md} LICENSE-MIT LICENSE-APACHE pkg/
+  # One version, Cargo's, for the crate, the npm package and the wheel.
+  sed "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" pkg-templates/package.json > pkg/package.json
   rm -f pkg/webdbc_wasm.d.ts pkg/webdbc_wasm_bg.wasm.d.ts pkg/.gitignore
-  mkdir -p dist
+  mkdir -p dist && rm -f dist/webdbc-*.tgz dist/webdbc-*.whl
   (cd pkg && npm pack --silent --pack-destination ../dist >/dev/null)
   python3 scripts/build-wheel.py >/dev/null
   echo "$stamp" > pkg/.built-from

@@ -23,10 +23,10 @@ export async function launchChromium() {
  * path prefixes ending in "/" to directories ("/" + index.html). Resolves to { url, close }. */
 export async function serveFiles({ pages = {}, dirs = {} }) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    if (pages[path]) return res.writeHead(200, { "content-type": pages[path][0] }).end(pages[path][1]);
-    const prefix = Object.keys(dirs).filter((p) => path.startsWith(p)).sort((a, b) => b.length - a.length)[0];
     try {
+      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (pages[path]) return res.writeHead(200, { "content-type": pages[path][0] }).end(pages[path][1]);
+      const prefix = Object.keys(dirs).filter((p) => path.startsWith(p)).sort((a, b) => b.length - a.length)[0];
       if (!prefix || path.includes("..")) throw new Error("not found");
       const file = path.endsWith("/") ? `${path}index.html` : path;
       const body = await readFile(join(dirs[prefix], file.slice(prefix.length)));

@@ -65,6 +65,7 @@ impl PgServer {
     pub fn start() -> PgServer {
         let bin = pg_bin();
         let as_postgres = run_output(Command::new("id").arg("-u")).trim() == "0";
+        stop_leftovers(&bin, as_postgres);
         let n = SERVERS.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("webdbc-pg-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -202,9 +203,45 @@ impl PgServer {
     }
 }
 
+/// Servers left by runs that were killed before they could stop theirs (SIGKILL): their
+/// directories name a process that is gone. Stopped and removed, so none pile up.
+fn stop_leftovers(bin: &Path, as_postgres: bool) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for dir in entries.flatten().map(|e| e.path()) {
+        let owner = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("webdbc-pg-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !process_alive(pid)) {
+            drop(PgServer {
+                port: 0,
+                dir,
+                bin: bin.to_path_buf(),
+                as_postgres,
+            });
+        }
+    }
+}
+
+/// Whether `pid` runs (a zombie, killed and not yet reaped, does not).
+fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(')')?.1.trim_start().starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
+
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.data_dir();
+        if !data.join("postmaster.pid").exists() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+            return;
+        }
         let _ = std::panic::catch_unwind(|| {
             self.run_pg(
                 "pg_ctl",

@@ -28,8 +28,9 @@ function assertQueried(result) {
 }
 
 before(async () => {
-  const tarball = (await readdir(join(root, "dist"))).find((f) => /^webdbc-.*\.tgz$/.test(f));
-  assert.ok(tarball, "dist/webdbc-*.tgz is missing: run scripts/build-pkg.sh");
+  const { version } = JSON.parse(await readFile(join(root, "pkg/package.json"), "utf8"));
+  const tarball = `webdbc-${version}.tgz`;
+  assert.ok((await readdir(join(root, "dist"))).includes(tarball), `dist/${tarball} is missing: run scripts/build-pkg.sh`);
   app = await mkdtemp(join(tmpdir(), "webdbc-app-"));
   await cp(template, app, { recursive: true, filter: (src) => !src.includes("node_modules") && !src.endsWith("/dist") });
   // Vite and TypeScript come from the npm cache that .ci/run filled (npm install in tests/npm-app).
