@@ -64,6 +64,16 @@ async fn close_of(
     }
 }
 
+/// A plain HTTP GET of `path` with extra header lines; the whole answer.
+async fn plain_get(relay: &str, path: &str, headers: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(relay).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    resp
+}
+
 #[tokio::test]
 async fn carries_bytes_both_ways_for_named_and_address_targets() {
     let echo = start_echo().await;
@@ -105,14 +115,7 @@ async fn refuses_unlisted_targets_before_the_upgrade_and_says_why_to_plain_gets(
         }
     }
     // The same verdict as a plain GET, readable cross-origin.
-    let mut s = tokio::net::TcpStream::connect(&relay).await.unwrap();
-    s.write_all(
-        b"GET /v1/connect?address=127.0.0.1:1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).await.unwrap();
+    let resp = plain_get(&relay, "/v1/connect?address=127.0.0.1:1", "").await;
     assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
     assert!(
         resp.to_ascii_lowercase()
@@ -217,14 +220,12 @@ async fn listed_origins_keep_other_pages_off_websockets_but_not_scripts() {
         );
     }
     // The plain GET a refused page makes to learn why says so.
-    let mut s = tokio::net::TcpStream::connect(&relay).await.unwrap();
-    s.write_all(
-        b"GET /v1/connect?target=echo HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nConnection: close\r\n\r\n",
+    let resp = plain_get(
+        &relay,
+        "/v1/connect?target=echo",
+        "Origin: http://evil.example\r\n",
     )
-    .await
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).await.unwrap();
+    .await;
     assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
     assert!(
         resp.contains("relay refused origin \"http://evil.example\""),
