@@ -98,8 +98,8 @@ extern "C" {
     fn cancel(this: &Timer);
 }
 
-/// The PEP 249 error classes, keyed by name.
-#[wasm_bindgen(js_name = errorClasses)]
+/// The PEP 249 error classes, keyed by name (for the wasm tests; JS imports them from the
+/// package itself).
 pub fn error_classes() -> JsValue {
     error_classes_js()
 }
@@ -1287,10 +1287,14 @@ impl CursorInner {
         let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
         let convert = self.conn.convert;
         let int64: Vec<bool> = cols.iter().map(|c| c.int64).collect();
-        let names: Vec<JsValue> = cols
-            .iter()
-            .map(|c| JsValue::from(c.name.as_str()))
-            .collect();
+        // Keys only for object rows: this runs for every fetch, fetchone included.
+        let names: Vec<JsValue> = match convert.rows_as_objects {
+            true => cols
+                .iter()
+                .map(|c| JsValue::from(c.name.as_str()))
+                .collect(),
+            false => Vec::new(),
+        };
         let start = out.length();
         for (i, row) in rows.into_iter().enumerate() {
             let js_row: JsValue = if convert.rows_as_objects {

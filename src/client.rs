@@ -30,6 +30,22 @@ pub struct Column {
     pub null_ok: Option<bool>,
 }
 
+impl Column {
+    /// A column known by name and type only; PEP 249's other fields unknown (None).
+    pub fn new(name: impl Into<String>, type_code: impl Into<String>, int64: bool) -> Column {
+        Column {
+            name: name.into(),
+            type_code: type_code.into(),
+            int64,
+            display_size: None,
+            internal_size: None,
+            precision: None,
+            scale: None,
+            null_ok: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Params {
     Positional(Vec<Value>),
@@ -86,7 +102,10 @@ pub trait Backend {
     async fn rollback(&mut self) -> Result<()>;
     fn autocommit(&self) -> bool;
     fn set_autocommit(&mut self, on: bool) -> Result<()>;
-    async fn close(&mut self);
+    /// Ends the connection; for stateless HTTP backends, dropping the open result is all.
+    async fn close(&mut self) {
+        let _ = self.discard().await;
+    }
     /// Tells the server the connection is alive, for servers that close idle ones.
     async fn keep_alive(&mut self) -> Result<()> {
         Ok(())

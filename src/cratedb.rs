@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 use crate::client::{Backend, Batch, Column, Outcome, Params, Row};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{base_url, basic_auth, parse_json, HttpClient, Request, Response};
+use crate::http::{auth_failed, base_url, basic_auth, parse_json, HttpClient, Request, Response};
 use crate::sql;
 use crate::value::{self, Value};
 
@@ -99,14 +99,10 @@ pub fn arg(v: &Value) -> Result<Json> {
         Value::Null => Json::Null,
         Value::Bool(b) => json!(b),
         Value::Int(i) => json!(i),
-        Value::Float(f) if f.is_finite() => json!(f),
-        Value::Float(f) => json!(if f.is_nan() {
-            "NaN"
-        } else if *f > 0.0 {
-            "Infinity"
-        } else {
-            "-Infinity"
-        }),
+        Value::Float(f) => match value::non_finite_text(*f) {
+            Some(text) => json!(text),
+            None => json!(f),
+        },
         Value::Decimal(s) | Value::Text(s) => json!(s),
         Value::Bytes(_) => {
             return Err(Error::not_supported(
@@ -161,11 +157,7 @@ pub fn reply_error(resp: &Response, user: Option<&str>) -> Error {
         }
     }
     match resp.status {
-        401 => Error::operational(format!(
-            "authentication failed for user {:?} (HTTP 401): {}",
-            user.unwrap_or("crate"),
-            resp.excerpt()
-        )),
+        401 => auth_failed(user.unwrap_or("crate"), &resp.excerpt()),
         s => Error::operational(format!("CrateDB answered HTTP {s}: {}", resp.excerpt())),
     }
 }
@@ -201,16 +193,8 @@ pub fn parse_reply(resp: &Response) -> Result<Reply> {
         .zip(&types)
         .map(|(name, ty)| {
             let type_code = type_name(ty);
-            Column {
-                name: name.as_str().unwrap_or_default().to_string(),
-                int64: type_code.trim_start_matches("array(").starts_with("bigint"),
-                type_code,
-                display_size: None,
-                internal_size: None,
-                precision: None,
-                scale: None,
-                null_ok: None,
-            }
+            let int64 = type_code.trim_start_matches("array(").starts_with("bigint");
+            Column::new(name.as_str().unwrap_or_default(), type_code, int64)
         })
         .collect::<Vec<_>>();
     // A statement without a result set answers `rows: [[]]`: one empty row, not a row.
@@ -610,10 +594,6 @@ impl<H: HttpClient> Backend for CrateSession<H> {
     }
 
     crate::autocommit_only!("CrateDB");
-
-    async fn close(&mut self) {
-        self.pending = None;
-    }
 }
 
 #[cfg(test)]

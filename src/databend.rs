@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value as Json};
 use crate::client::{Backend, Batch, Column, Outcome, Params};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{base_url, basic_auth, json_rows, parse_json, HttpClient, Request, Response};
+use crate::http::{
+    auth_failed, base_url, basic_auth, json_rows, parse_json, HttpClient, Request, Response,
+};
 use crate::sql;
 use crate::value::{self, Value};
 
@@ -156,9 +158,7 @@ fn reply_error(resp: &Response, user: &str) -> Error {
         .map(str::to_string)
         .unwrap_or_else(|| resp.excerpt());
     let mut e = match resp.status {
-        401 => Error::operational(format!(
-            "authentication failed for user {user:?} (HTTP 401): {message}"
-        )),
+        401 => auth_failed(user, &message),
         404 => Error::operational(format!(
             "the result is gone from the server (expired, closed or on another node): {message}"
         )),
@@ -324,7 +324,8 @@ fn decode_text(ty: &DbType, text: &str, utc: bool) -> Result<Value> {
             Err(_) if text.parse::<u64>().is_ok() => Value::Decimal(text.to_string()),
             Err(_) => return Err(bad()),
         },
-        DbType::Float => Value::Float(parse_float(text).ok_or_else(bad)?),
+        // Rust reads NaN and inf/infinity in any case, signed, as Databend writes them.
+        DbType::Float => Value::Float(text.parse().map_err(|_| bad())?),
         DbType::Decimal => Value::Decimal(text.to_string()),
         DbType::String | DbType::Text => Value::Text(text.to_string()),
         DbType::Binary => Value::Bytes(value::unhex(text).ok_or_else(bad)?),
@@ -347,15 +348,6 @@ fn decode_text(ty: &DbType, text: &str, utc: bool) -> Result<Value> {
             from_literal(ty, &lit, utc)?
         }
     })
-}
-
-fn parse_float(s: &str) -> Option<f64> {
-    match s.to_ascii_lowercase().as_str() {
-        "nan" => Some(f64::NAN),
-        "inf" | "infinity" | "+inf" | "+infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        _ => s.parse().ok(),
-    }
 }
 
 fn parse_date(s: &str) -> Option<i32> {
@@ -548,12 +540,9 @@ fn text_param(v: &Value) -> String {
         Value::Time(t) => value::format_time(*t),
         Value::Interval(iv) => value::format_interval(*iv),
         Value::Uuid(u) => value::format_uuid(u),
-        Value::Bytes(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
+        Value::Bytes(b) => value::hex(b).to_ascii_uppercase(),
         Value::Text(s) | Value::Decimal(s) | Value::Json(s) => s.clone(),
-        Value::Float(f) if f.is_nan() => "NaN".into(),
-        Value::Float(f) if f.is_infinite() => {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-        }
+        Value::Float(f) if !f.is_finite() => value::non_finite_text(*f).unwrap_or_default().into(),
         other => json_of(other).to_string(),
     }
 }
@@ -573,7 +562,8 @@ pub fn param(v: &Value) -> Json {
 /// A result being paged in.
 struct Open {
     types: Vec<DbType>,
-    next_uri: Option<String>,
+    /// Where the next page is: an open result always has one (it ends when none is left).
+    next_uri: String,
     final_uri: Option<String>,
     rows: i64,
     utc: bool,
@@ -766,11 +756,7 @@ impl<H: HttpClient> DatabendSession<H> {
     /// Forgets the open or running query, closing it on the server (best effort: results
     /// expire anyway).
     async fn abandon(&mut self) {
-        let open_final = self
-            .open
-            .take()
-            .filter(|o| o.next_uri.is_some())
-            .and_then(|o| o.final_uri);
+        let open_final = self.open.take().and_then(|o| o.final_uri);
         let running = self.running.borrow_mut().query.take();
         let uri = open_final.or_else(|| running.map(|(_, id, _)| format!("/v1/query/{id}/final")));
         if let Some(uri) = uri {
@@ -856,25 +842,23 @@ impl<H: HttpClient> DatabendSession<H> {
         let columns: Vec<Column> = schema
             .iter()
             .zip(&types)
-            .map(|(f, t)| Column {
-                name: f["name"].as_str().unwrap_or_default().to_string(),
-                type_code: f["type"].as_str().unwrap_or_default().to_string(),
-                int64: t.is_int64(),
-                display_size: None,
-                internal_size: None,
-                precision: None,
-                scale: None,
-                null_ok: None,
+            .map(|(f, t)| {
+                let type_code = f["type"].as_str().unwrap_or_default();
+                Column::new(
+                    f["name"].as_str().unwrap_or_default(),
+                    type_code,
+                    t.is_int64(),
+                )
             })
             .collect();
         let utc = reply["settings"]["timezone"]
             .as_str()
             .is_none_or(|tz| tz == "UTC" || tz == "Etc/UTC");
-        let rows = decode_rows(&types, &reply["data"], utc)?;
+        let rows = decode_rows(&types, reply["data"].take(), utc)?;
         let next_uri = reply["next_uri"].as_str().map(str::to_string);
         let more = next_uri.is_some();
         let count = rows.len() as i64;
-        self.open = more.then(|| Open {
+        self.open = next_uri.map(|next_uri| Open {
             types,
             next_uri,
             final_uri: reply["final_uri"].as_str().map(str::to_string),
@@ -894,12 +878,7 @@ impl<H: HttpClient> DatabendSession<H> {
         let Some(open) = self.open.as_ref() else {
             return Ok(Batch::end(-1));
         };
-        let Some(uri) = open.next_uri.clone() else {
-            let rowcount = open.rows;
-            self.open = None;
-            return Ok(Batch::end(rowcount));
-        };
-        let (types, utc) = (open.types.clone(), open.utc);
+        let (uri, types, utc) = (open.next_uri.clone(), open.types.clone(), open.utc);
         let page = async {
             let mut reply = json!({ "next_uri": uri, "state": "Succeeded", "data": [[]] });
             // Pages that come back empty while the query runs are followed on.
@@ -908,7 +887,7 @@ impl<H: HttpClient> DatabendSession<H> {
                     return Ok((Vec::new(), None));
                 };
                 reply = next;
-                let rows = decode_rows(&types, &reply["data"], utc)?;
+                let rows = decode_rows(&types, reply["data"].take(), utc)?;
                 let next_uri = reply["next_uri"].as_str().map(str::to_string);
                 let running = matches!(reply["state"].as_str(), Some("Starting" | "Running"));
                 if !rows.is_empty() || next_uri.is_none() || !running {
@@ -927,25 +906,25 @@ impl<H: HttpClient> DatabendSession<H> {
         };
         let open = self.open.as_mut().expect("checked above");
         open.rows += rows.len() as i64;
-        open.next_uri = next_uri;
-        let done = open.next_uri.is_none();
-        let rowcount = open.rows;
-        if done {
-            self.open = None;
+        let done = next_uri.is_none();
+        let rowcount = if done { open.rows } else { -1 };
+        match next_uri {
+            Some(next) => open.next_uri = next,
+            None => self.open = None,
         }
         Ok(Batch {
             rows,
             done,
-            rowcount: if done { rowcount } else { -1 },
+            rowcount,
         })
     }
 }
 
-fn decode_rows(types: &[DbType], data: &Json, utc: bool) -> Result<Vec<Vec<Value>>> {
-    let Some(rows) = data.as_array() else {
-        return Err(Error::malformed("no data array in the reply"));
-    };
-    json_rows(rows, types, |t, c| decode(t, c, utc))
+fn decode_rows(types: &[DbType], data: Json, utc: bool) -> Result<Vec<Vec<Value>>> {
+    match data {
+        Json::Array(rows) => json_rows(rows, types, |t, c| decode(t, &c, utc)),
+        _ => Err(Error::malformed("no data array in the reply")),
+    }
 }
 
 impl<H: HttpClient> Backend for DatabendSession<H> {

@@ -149,12 +149,10 @@ pub fn parameter(name: &str, v: &Value) -> Result<Json> {
             Value::Null => (None, None),
             Value::Bool(b) => (Some(b.to_string()), Some("BOOLEAN")),
             Value::Int(i) => (Some(i.to_string()), Some("BIGINT")),
-            Value::Float(f) if f.is_nan() => (Some("NaN".into()), Some("DOUBLE")),
-            Value::Float(f) if f.is_infinite() => (
-                Some(if *f > 0.0 { "Infinity" } else { "-Infinity" }.into()),
+            Value::Float(f) => (
+                Some(value::non_finite_text(*f).map_or_else(|| format!("{f:?}"), str::to_string)),
                 Some("DOUBLE"),
             ),
-            Value::Float(f) => (Some(format!("{f:?}")), Some("DOUBLE")),
             Value::Decimal(s) => {
                 let t = decimal_type(s)?;
                 return Ok(json!({"name": name, "value": s, "type": t}));
@@ -243,18 +241,20 @@ fn decode(ty: &DType, cell: &Json) -> Result<Value> {
     };
     let bad = || Error::malformed(format!("{ty:?} value {s:?}"));
     Ok(match ty {
-        DType::Boolean => match s.to_ascii_lowercase().as_str() {
-            "true" | "t" | "1" | "yes" | "y" => Value::Bool(true),
-            "false" | "f" | "0" | "no" | "n" => Value::Bool(false),
-            _ => return Err(bad()),
-        },
+        DType::Boolean => {
+            let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+            match (
+                is(&["true", "t", "1", "yes", "y"]),
+                is(&["false", "f", "0", "no", "n"]),
+            ) {
+                (true, _) => Value::Bool(true),
+                (_, true) => Value::Bool(false),
+                _ => return Err(bad()),
+            }
+        }
         DType::Int | DType::Long => Value::Int(s.parse().map_err(|_| bad())?),
-        DType::Double => Value::Float(match s {
-            "NaN" => f64::NAN,
-            "Infinity" | "inf" => f64::INFINITY,
-            "-Infinity" | "-inf" => f64::NEG_INFINITY,
-            _ => s.parse().map_err(|_| bad())?,
-        }),
+        // Rust reads NaN, Infinity and inf (any case, signed).
+        DType::Double => Value::Float(s.parse().map_err(|_| bad())?),
         DType::Decimal => Value::Decimal(s.to_string()),
         DType::Date => Value::Date(
             value::parse_timestamp(s)
@@ -335,7 +335,7 @@ fn statement_error(status: &Json) -> Error {
 /// The open result: where its next chunk is.
 struct Open {
     types: Vec<DType>,
-    next: Option<String>,
+    next: String,
     rows: i64,
 }
 
@@ -450,7 +450,7 @@ impl<H: HttpClient> DatabricksSession<H> {
     /// The rows of one chunk (`ResultData`), inline or from its external link.
     async fn chunk_rows(
         &self,
-        data: &Json,
+        mut data: Json,
         types: &[DType],
     ) -> Result<(Vec<Vec<Value>>, Option<String>)> {
         let (cells, next) = match data["external_links"].as_array().and_then(|l| l.first()) {
@@ -498,7 +498,7 @@ impl<H: HttpClient> DatabricksSession<H> {
                 )
             }
             None => (
-                data["data_array"].clone(),
+                data["data_array"].take(),
                 data["next_chunk_internal_link"]
                     .as_str()
                     .map(str::to_string),
@@ -506,7 +506,7 @@ impl<H: HttpClient> DatabricksSession<H> {
         };
         let rows = match cells {
             Json::Null => Vec::new(),
-            Json::Array(rows) => json_rows(&rows, types, decode)?,
+            Json::Array(rows) => json_rows(rows, types, |t, c| decode(t, &c))?,
             other => return Err(Error::malformed(format!("data_array is {other}"))),
         };
         Ok((rows, next))
@@ -532,7 +532,7 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
             .collect::<Result<Vec<_>>>()?;
         let markers: Vec<String> = names.iter().map(|n| format!(":{n}")).collect();
         let statement = scanned.render(&markers);
-        let reply = self.run(&statement.sql, parameters).await?;
+        let mut reply = self.run(&statement.sql, parameters).await?;
         let columns = reply["manifest"]["schema"]["columns"]
             .as_array()
             .cloned()
@@ -546,7 +546,7 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
             });
         }
         let types: Vec<DType> = columns.iter().map(DType::of).collect();
-        let (rows, next) = self.chunk_rows(&reply["result"], &types).await?;
+        let (rows, next) = self.chunk_rows(reply["result"].take(), &types).await?;
         // DML answers one row of counts: that is its rowcount, not a result.
         let names: Vec<&str> = columns.iter().filter_map(|c| c["name"].as_str()).collect();
         if scanned.writes
@@ -567,25 +567,23 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
         let cols: Vec<Column> = columns
             .iter()
             .zip(&types)
-            .map(|(c, t)| Column {
-                name: c["name"].as_str().unwrap_or_default().to_string(),
-                type_code: c["type_text"]
-                    .as_str()
-                    .or_else(|| c["type_name"].as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                int64: t == &DType::Long,
-                display_size: None,
-                internal_size: None,
-                precision: int(&c["type_precision"]),
-                scale: int(&c["type_scale"]),
-                null_ok: None,
+            .map(|(c, t)| {
+                let type_code = c["type_text"].as_str().or_else(|| c["type_name"].as_str());
+                Column {
+                    precision: int(&c["type_precision"]),
+                    scale: int(&c["type_scale"]),
+                    ..Column::new(
+                        c["name"].as_str().unwrap_or_default(),
+                        type_code.unwrap_or_default(),
+                        t == &DType::Long,
+                    )
+                }
             })
             .collect();
         let total = int(&reply["manifest"]["total_row_count"]).unwrap_or(-1);
         let more = next.is_some();
         let count = rows.len() as i64;
-        self.open = more.then_some(Open {
+        self.open = next.map(|next| Open {
             types,
             next,
             rows: count,
@@ -620,38 +618,17 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
     }
 
     async fn fetch(&mut self) -> Result<Batch> {
-        let Some(open) = self.open.as_ref() else {
+        // Taken out: a failed chunk ends the result; a chunk with more after it puts it back.
+        let Some(mut open) = self.open.take() else {
             return Ok(Batch::end(-1));
         };
-        let Some(path) = open.next.clone() else {
-            let rowcount = open.rows;
-            self.open = None;
-            return Ok(Batch {
-                rows: Vec::new(),
-                done: true,
-                rowcount,
-            });
-        };
-        let types = open.types.clone();
-        let fetched = async {
-            let data = self.send(self.cfg.request("GET", &path, None)).await?;
-            self.chunk_rows(&data, &types).await
-        }
-        .await;
-        let (rows, next) = match fetched {
-            Ok(r) => r,
-            Err(e) => {
-                self.open = None;
-                return Err(e);
-            }
-        };
-        let open = self.open.as_mut().expect("checked above");
+        let data = self.send(self.cfg.request("GET", &open.next, None)).await?;
+        let (rows, next) = self.chunk_rows(data, &open.types).await?;
         open.rows += rows.len() as i64;
-        open.next = next;
-        let done = open.next.is_none();
-        let rowcount = open.rows;
-        if done {
-            self.open = None;
+        let (done, rowcount) = (next.is_none(), open.rows);
+        if let Some(next) = next {
+            open.next = next;
+            self.open = Some(open);
         }
         Ok(Batch {
             rows,
@@ -666,10 +643,6 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
     }
 
     crate::autocommit_only!("the Databricks Statement Execution API");
-
-    async fn close(&mut self) {
-        self.open = None;
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! HTTP exchanges for the HTTP backends. The protocols build [`Request`]s and read [`Response`]s;
 //! an [`HttpClient`] carries them (fetch in wasm), so protocol code is tested natively.
 
+use std::fmt::Write as _;
+
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
@@ -38,20 +40,26 @@ impl Request {
     }
 }
 
+/// A login the server refused with 401: the user, and what the server said of it.
+pub fn auth_failed(user: &str, said: &str) -> Error {
+    Error::operational(format!(
+        "authentication failed for user {user:?} (HTTP 401): {said}"
+    ))
+}
+
 /// Rows of a JSON array of arrays, each cell decoded by its column's type; a row of another
-/// width is malformed.
+/// width is malformed. The cells are moved into `decode`: no copy of a reply's values.
 pub fn json_rows<T>(
-    rows: &[serde_json::Value],
+    rows: Vec<serde_json::Value>,
     types: &[T],
-    decode: impl Fn(&T, &serde_json::Value) -> Result<crate::value::Value>,
+    decode: impl Fn(&T, serde_json::Value) -> Result<crate::value::Value>,
 ) -> Result<Vec<crate::client::Row>> {
-    rows.iter()
-        .map(|row| {
-            let cells = row
-                .as_array()
-                .filter(|c| c.len() == types.len())
-                .ok_or_else(|| Error::malformed("a row does not match the columns"))?;
-            types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
+    rows.into_iter()
+        .map(|row| match row {
+            serde_json::Value::Array(cells) if cells.len() == types.len() => {
+                types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
+            }
+            _ => Err(Error::malformed("a row does not match the columns")),
         })
         .collect()
 }
@@ -115,7 +123,7 @@ pub fn encode_component(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}"); // writing to a String cannot fail
         }
     }
     out

@@ -14,7 +14,8 @@ use crate::client::{Backend, Batch, Column, Outcome, Params};
 use crate::dsn::{parse_bool, Dsn};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{
-    base_url, basic_auth, encode_component, json_rows, parse_json, HttpClient, Request, Response,
+    auth_failed, base_url, basic_auth, encode_component, json_rows, parse_json, HttpClient,
+    Request, Response,
 };
 use crate::sql::{self, Scanned};
 use crate::value::{
@@ -209,11 +210,7 @@ fn exec_error(body: &Json, status: u16, rendered: &Scanned) -> Error {
 
 fn reply_error(resp: &Response, rendered: &Scanned, user: Option<&str>) -> Error {
     if resp.status == 401 {
-        return Error::operational(format!(
-            "authentication failed for user {:?} (HTTP 401): {}",
-            user.unwrap_or(""),
-            resp.excerpt()
-        ));
+        return auth_failed(user.unwrap_or(""), &resp.excerpt());
     }
     match parse_json(resp) {
         Ok(body) if body["error"].is_string() => exec_error(&body, resp.status, rendered),
@@ -452,18 +449,18 @@ fn render(stmt: &str, params: Params) -> Result<Scanned> {
     Ok(scanned.render(&texts))
 }
 
-fn decode_rows(types: &[QType], dataset: &Json) -> Result<Vec<Vec<Value>>> {
-    let rows = dataset
-        .as_array()
-        .ok_or_else(|| Error::malformed("no dataset in the reply"))?;
-    json_rows(rows, types, |t, v| decode(t, v.clone()))
+fn decode_rows(types: &[QType], dataset: Json) -> Result<Vec<Vec<Value>>> {
+    match dataset {
+        Json::Array(rows) => json_rows(rows, types, decode),
+        _ => Err(Error::malformed("no dataset in the reply")),
+    }
 }
 
 impl<H: HttpClient> Backend for QuestSession<H> {
     async fn execute(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
         self.open = None;
         let query = render(stmt, params)?;
-        let body = self.window(&query, 1, true).await?;
+        let mut body = self.window(&query, 1, true).await?;
         if body["ddl"].is_string() || body["dml"].is_string() {
             return Ok(Outcome {
                 columns: None,
@@ -486,19 +483,14 @@ impl<H: HttpClient> Backend for QuestSession<H> {
                     let dims = c["dim"].as_u64().unwrap_or(1).min(32) as usize;
                     type_code = format!("{elem}{}", "[]".repeat(dims));
                 }
-                Column {
-                    name: c["name"].as_str().unwrap_or_default().to_string(),
-                    int64: t == &QType::Long,
+                Column::new(
+                    c["name"].as_str().unwrap_or_default(),
                     type_code,
-                    display_size: None,
-                    internal_size: None,
-                    precision: None,
-                    scale: None,
-                    null_ok: None,
-                }
+                    t == &QType::Long,
+                )
             })
             .collect();
-        let rows = decode_rows(&types, &body["dataset"])?;
+        let rows = decode_rows(&types, body["dataset"].take())?;
         let failed = body["error"].is_string().then(|| {
             let mut e = exec_error(&body, 200, &query);
             e.kind = ErrorKind::Operational;
@@ -553,8 +545,8 @@ impl<H: HttpClient> Backend for QuestSession<H> {
             self.open = None;
             return Err(e);
         }
-        let (query, from) = (open.query.clone(), open.next);
-        let body = match self.window(&query, from, false).await {
+        let open = self.open.as_ref().expect("checked above");
+        let mut body = match self.window(&open.query, open.next, false).await {
             Ok(b) => b,
             Err(e) => {
                 self.open = None;
@@ -562,10 +554,10 @@ impl<H: HttpClient> Backend for QuestSession<H> {
             }
         };
         let open = self.open.as_mut().expect("checked above");
-        let rows = decode_rows(&open.types, &body["dataset"])?;
+        let rows = decode_rows(&open.types, body["dataset"].take())?;
         open.next += rows.len() as u64;
         if body["error"].is_string() {
-            let mut e = exec_error(&body, 200, &query);
+            let mut e = exec_error(&body, 200, &open.query);
             e.kind = ErrorKind::Operational;
             open.failed = Some(e);
         }
@@ -589,10 +581,6 @@ impl<H: HttpClient> Backend for QuestSession<H> {
     }
 
     crate::autocommit_only!("QuestDB's REST API");
-
-    async fn close(&mut self) {
-        self.open = None;
-    }
 }
 
 #[cfg(test)]

@@ -237,11 +237,23 @@ pub fn format_interval(iv: Interval) -> String {
     s
 }
 
+/// `NaN`, `Infinity` or `-Infinity`, the text databases read for a float that is not finite;
+/// None for a finite one.
+pub fn non_finite_text(f: f64) -> Option<&'static str> {
+    match f {
+        f if f.is_nan() => Some("NaN"),
+        f if f.is_infinite() => Some(if f > 0.0 { "Infinity" } else { "-Infinity" }),
+        _ => None,
+    }
+}
+
 /// Lowercase hex digits of `b`.
 pub fn hex(b: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(b.len() * 2);
     for x in b {
-        s.push_str(&format!("{x:02x}"));
+        s.push(DIGITS[usize::from(x >> 4)] as char);
+        s.push(DIGITS[usize::from(x & 0xf)] as char);
     }
     s
 }

@@ -42,13 +42,6 @@ impl Writer {
         self
     }
 
-    pub fn opt_str(&mut self, v: Option<&str>) -> &mut Self {
-        match v {
-            Some(v) => self.str(v),
-            None => self.nil(),
-        }
-    }
-
     pub fn bin(&mut self, v: &[u8]) -> &mut Self {
         let _ = encode::write_bin(&mut self.0, v);
         self

@@ -11,6 +11,7 @@ use crate::client::{Backend, Batch, Column, Outcome, Params, Row};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sql;
 use crate::transport::Transport;
+use crate::value;
 use crate::value::Value;
 
 const MAGIC: &[u8; 4] = b"IGNI";
@@ -116,7 +117,7 @@ fn error_body(r: &mut Reader<'_>) -> Result<(Error, Option<Vec<i64>>)> {
         "IGN-{}-{number}",
         GROUPS.get(group).copied().unwrap_or("UNKNOWN")
     ));
-    let trace: String = trace.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let trace = value::hex(&trace[..4]);
     e.detail = Some(format!("{class} (code {code}, TraceId:{trace})"));
     Ok((e, counters))
 }
@@ -372,6 +373,18 @@ impl<T: Transport> IgniteSession<T> {
         Ok(rows)
     }
 
+    /// Commits or rolls back (`op`) the open transaction, if any.
+    async fn end_tx(&mut self, op: i64) -> Result<()> {
+        self.usable()?;
+        self.close_cursor().await?;
+        if let Some(tx) = self.tx.take() {
+            let mut w = Writer::default();
+            w.int(tx);
+            self.request(op, &w.0).await?;
+        }
+        Ok(())
+    }
+
     async fn close_cursor(&mut self) -> Result<()> {
         if let Some(Cursor {
             resource: Some(id), ..
@@ -424,14 +437,10 @@ fn column(r: &mut Reader<'_>) -> Result<(Column, (i32, Option<i32>))> {
     };
     Ok((
         Column {
-            name,
-            type_code,
-            int64: t == ty::INT64,
-            display_size: None,
-            internal_size: None,
             precision: precision.map(i64::from),
             scale: scale.map(i64::from),
             null_ok: Some(nullable),
+            ..Column::new(name, type_code, t == ty::INT64)
         },
         (t, scale),
     ))
@@ -600,25 +609,11 @@ impl<T: Transport> Backend for IgniteSession<T> {
     }
 
     async fn commit(&mut self) -> Result<()> {
-        self.usable()?;
-        self.close_cursor().await?;
-        if let Some(tx) = self.tx.take() {
-            let mut w = Writer::default();
-            w.int(tx);
-            self.request(op::TX_COMMIT, &w.0).await?;
-        }
-        Ok(())
+        self.end_tx(op::TX_COMMIT).await
     }
 
     async fn rollback(&mut self) -> Result<()> {
-        self.usable()?;
-        self.close_cursor().await?;
-        if let Some(tx) = self.tx.take() {
-            let mut w = Writer::default();
-            w.int(tx);
-            self.request(op::TX_ROLLBACK, &w.0).await?;
-        }
-        Ok(())
+        self.end_tx(op::TX_ROLLBACK).await
     }
 
     fn autocommit(&self) -> bool {

@@ -444,8 +444,27 @@ fn with_nanos(micros_value: Value, text: impl FnOnce() -> String, nanos: i64) ->
     }
 }
 
+/// Seconds and nanoseconds of a TIMESTAMP or DURATION: 8 bytes of seconds, or 12 with an i32 of
+/// nanoseconds after them (the reverse of [`seconds_nanos`]); None for another length.
+fn secs_nanos(b: &[u8]) -> Option<(i64, i64)> {
+    let secs = i64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    match b.len() {
+        8 => Some((secs, 0)),
+        12 => Some((secs, i64::from(i32::from_le_bytes(b[8..].try_into().ok()?)))),
+        _ => None,
+    }
+}
+
+/// `secs` and `nanos` as microseconds (sub-microsecond digits dropped); malformed on overflow.
+fn to_micros(secs: i64, nanos: i64, name: &str) -> Result<i64> {
+    secs.checked_mul(1_000_000)
+        .and_then(|s| s.checked_add(nanos / 1000))
+        .ok_or_else(|| Error::malformed(format!("{name} out of range")))
+}
+
+/// `base`, a time of whole seconds, with all nine digits of `nanos`.
 fn nanos_suffix(base: String, nanos: i64) -> String {
-    format!("{}.{nanos:09}", base.split('.').next().unwrap_or(&base))
+    format!("{base}.{nanos:09}")
 }
 
 /// An element of column type `t` (`scale` from the column's metadata) as a [`Value`].
@@ -500,21 +519,11 @@ pub fn decode(t: i32, scale: Option<i32>, b: Option<&[u8]>) -> Result<Value> {
             )
         }
         ty::TIMESTAMP => {
-            let (secs, nanos) = match b.len() {
-                8 => (int(b)?, 0),
-                12 => (
-                    int(&b[..8])?,
-                    i64::from(i32::from_le_bytes(b[8..].try_into().unwrap())),
-                ),
-                _ => return Err(len_err("TIMESTAMP")),
-            };
+            let (secs, nanos) = secs_nanos(b).ok_or_else(|| len_err("TIMESTAMP"))?;
             if !(0..1_000_000_000).contains(&nanos) {
                 return Err(Error::malformed("TIMESTAMP nanoseconds out of range"));
             }
-            let micros = secs
-                .checked_mul(1_000_000)
-                .and_then(|s| s.checked_add(nanos / 1000))
-                .ok_or_else(|| Error::malformed("TIMESTAMP out of range"))?;
+            let micros = to_micros(secs, nanos, "TIMESTAMP")?;
             with_nanos(
                 Value::TimestampTz(micros),
                 || nanos_suffix(value::format_timestamp(secs * 1_000_000, false), nanos) + "Z",
@@ -560,23 +569,13 @@ pub fn decode(t: i32, scale: Option<i32>, b: Option<&[u8]>) -> Result<Value> {
             })
         }
         ty::DURATION => {
-            let (secs, nanos) = match b.len() {
-                8 => (int(b)?, 0),
-                12 => (
-                    int(&b[..8])?,
-                    i64::from(i32::from_le_bytes(b[8..].try_into().unwrap())),
-                ),
-                _ => return Err(len_err("DURATION")),
-            };
+            let (secs, nanos) = secs_nanos(b).ok_or_else(|| len_err("DURATION"))?;
             if nanos % 1000 != 0 {
                 return Err(Error::data(
                     "a DURATION with nanoseconds does not fit an interval of microseconds",
                 ));
             }
-            let micros = secs
-                .checked_mul(1_000_000)
-                .and_then(|s| s.checked_add(nanos / 1000))
-                .ok_or_else(|| Error::malformed("DURATION out of range"))?;
+            let micros = to_micros(secs, nanos, "DURATION")?;
             Value::Interval(Interval {
                 months: 0,
                 days: 0,

@@ -44,8 +44,6 @@ struct ResultShape {
     types: Vec<(u32, i16)>,
     /// Rows delivered so far: with row-limited Execute, CommandComplete counts only the last batch.
     delivered: i64,
-    /// The next batch is already asked for (Execute sent, replies not read yet).
-    requested: bool,
     /// A RowDescription came (possibly of zero columns), not NoData.
     described: bool,
 }
@@ -425,7 +423,6 @@ impl<T: Transport> PgSession<T> {
             columns: columns.into(),
             types: types_,
             delivered: 0,
-            requested: false,
             described: true,
         })
     }
@@ -493,7 +490,6 @@ impl<T: Transport> PgSession<T> {
                     // Ask for the next batch now: the server and the relay produce it while the
                     // caller handles this one. At most two batches are in memory.
                     self.send(&Self::next_batch(self.fetch_size)?).await?;
-                    shape.requested = true;
                     self.open = Some(shape);
                     return Ok((true, -1));
                 }
@@ -728,7 +724,6 @@ impl<T: Transport> Backend for PgSession<T> {
             columns: Rc::new([]),
             types: Vec::new(),
             delivered: 0,
-            requested: false,
             described: false,
         });
         let (rows, more, rowcount) = self.read_rows(shape, Some(&scanned), sync_sent).await?;
@@ -800,12 +795,10 @@ impl<T: Transport> Backend for PgSession<T> {
             return Err(e);
         }
         self.usable()?;
-        let Some(mut shape) = self.open.take() else {
+        // An open result has its next batch asked for already (see PortalSuspended).
+        let Some(shape) = self.open.take() else {
             return Ok(Batch::end(-1));
         };
-        if !std::mem::take(&mut shape.requested) {
-            self.send(&Self::next_batch(self.fetch_size)?).await?;
-        }
         let (rows, more, rowcount) = self.read_rows(shape, None, false).await?;
         Ok(Batch {
             rows,

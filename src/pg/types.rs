@@ -394,6 +394,9 @@ pub fn encode_param(v: &Value) -> (i16, Option<Cow<'_, [u8]>>) {
     match v {
         Value::Null => (0, None),
         Value::Bytes(b) => (1, Some(Cow::Borrowed(b))),
+        Value::Text(s) | Value::Decimal(s) | Value::Json(s) => {
+            (0, Some(Cow::Borrowed(s.as_bytes())))
+        }
         _ => (0, Some(Cow::Owned(encode_text(v).into_bytes()))),
     }
 }
@@ -404,11 +407,7 @@ pub fn encode_text(v: &Value) -> String {
         Value::Null => "NULL".into(),
         Value::Bool(b) => (if *b { "true" } else { "false" }).into(),
         Value::Int(i) => i.to_string(),
-        Value::Float(f) if f.is_nan() => "NaN".into(),
-        Value::Float(f) if f.is_infinite() => {
-            (if *f > 0.0 { "Infinity" } else { "-Infinity" }).into()
-        }
-        Value::Float(f) => f.to_string(),
+        Value::Float(f) => value::non_finite_text(*f).map_or_else(|| f.to_string(), str::to_string),
         Value::Decimal(s) | Value::Text(s) | Value::Json(s) => s.clone(),
         Value::Bytes(b) => {
             format!("\\x{}", value::hex(b))
