@@ -11,12 +11,13 @@
 //! `Authorization` goes through untouched; nothing but method, target and status is logged.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -52,15 +53,15 @@ pub fn parse_http_target(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), addr.to_string()))
 }
 
-/// One pooled client for every forwarded request. Only connecting is bounded: a statement may
-/// take its time to answer, and the client has its own timeouts.
-fn client(connect_timeout: std::time::Duration) -> &'static Client<HttpConnector, Body> {
-    static CLIENT: OnceLock<Client<HttpConnector, Body>> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(connect_timeout));
-        Client::builder(TokioExecutor::new()).build(connector)
-    })
+/// The pooled client of one relay, for every request it forwards.
+pub(crate) type Forwarder = Client<HttpConnector, Body>;
+
+/// A relay's forwarder. Only connecting is bounded: a statement may take its time to answer, and
+/// the client has its own timeouts.
+pub(crate) fn forwarder(connect_timeout: std::time::Duration) -> Forwarder {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(connect_timeout));
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// The Host check: `None` when the request was sent to an IP address, `localhost` or a
@@ -146,6 +147,7 @@ fn connection_listed(headers: &HeaderMap) -> Vec<String> {
 
 pub async fn forward(
     State(cfg): State<Arc<Config>>,
+    Extension(client): Extension<Forwarder>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(params): Path<Vec<(String, String)>>,
     req: Request,
@@ -225,7 +227,7 @@ pub async fn forward(
             upstream.headers_mut().append(k.clone(), v.clone());
         }
     }
-    let resp = match client(cfg.connect_timeout).request(upstream).await {
+    let resp = match client.request(upstream).await {
         Ok(resp) => resp,
         Err(e) => {
             eprintln!("relay: {peer} http {} -> {name} failed", parts.method);

@@ -312,6 +312,7 @@ pub fn router(cfg: Config) -> Router {
         .route("/v1/http/{target}", any(http::forward))
         .route("/v1/http/{target}/", any(http::forward))
         .route("/v1/http/{target}/{*path}", any(http::forward))
+        .layer(axum::Extension(http::forwarder(cfg.connect_timeout)))
         .with_state(Arc::new(cfg));
     match www {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -276,13 +276,11 @@ async fn kill(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<String
 async fn query_state(
     State(s): State<Shared>,
     headers: HeaderMap,
-    method: Method,
     Path(id): Path<String>,
 ) -> Response {
     if let Some(r) = refusal(&headers) {
         return r;
     }
-    let _ = method;
     let server = s.results();
     match server.queries.get(&id) {
         Some(q) => json_reply(

@@ -427,12 +427,8 @@ fn statement_json(id: &str, st: &Statement, base: &str) -> Json {
             json!({"statement_id": id, "status": {"state": "FAILED", "error": {"error_code": e["error_code"], "message": e["message"]}, "sql_state": e["sql_state"]}})
         }
         Phase::Succeeded { manifest, .. } => {
-            let mut m = manifest.clone();
-            if st.external {
-                m["format"] = json!("JSON_ARRAY");
-            }
             let mut body =
-                json!({"statement_id": id, "status": {"state": "SUCCEEDED"}, "manifest": m});
+                json!({"statement_id": id, "status": {"state": "SUCCEEDED"}, "manifest": manifest});
             body["result"] = result_data(id, st, 0, base);
             body
         }

@@ -477,12 +477,19 @@ fn decimal_bytes(s: &str, col_scale: i32) -> R<Vec<u8>> {
     Ok(out)
 }
 
-/// An argument triple as a value SQLite binds.
-fn argument(t: Option<Vec<u8>>, scale: Option<Vec<u8>>, v: Option<Vec<u8>>) -> R<Sql> {
+/// Arguments as BinaryTuple triples (type, scale, value) as values SQLite binds; a DECIMAL
+/// carries its own scale, so the triple's is not read.
+fn arguments(els: Vec<Option<Vec<u8>>>) -> R<Vec<Sql>> {
+    els.chunks(3)
+        .map(|c| argument(c[0].clone(), c[2].clone()))
+        .collect()
+}
+
+/// An argument's type and value as a value SQLite binds.
+fn argument(t: Option<Vec<u8>>, v: Option<Vec<u8>>) -> R<Sql> {
     let (Some(t), Some(v)) = (t, v) else {
         return Ok(Sql::Null);
     };
-    let scale = scale.map_or(0, |s| le_int(&s));
     Ok(match le_int(&t) {
         1 => Sql::Integer(i64::from(v[0] != 0)),
         2..=5 => Sql::Integer(le_int(&v)),
@@ -495,7 +502,6 @@ fn argument(t: Option<Vec<u8>>, scale: Option<Vec<u8>>, v: Option<Vec<u8>>) -> R
         )),
         8 => {
             let own = le_int(&v[..2]);
-            let _ = scale;
             Sql::Text(decimal_text(&v[2..], own))
         }
         9 => Sql::Text(date_text(&v)),
@@ -887,7 +893,7 @@ impl Node {
             }
             50 => {
                 let tx = r.opt_long().map_err(proto)?;
-                let schema = r.opt_str().map_err(proto)?;
+                r.opt_str().map_err(proto)?; // schema: one schema here
                 let page = r
                     .opt_long()
                     .map_err(proto)?
@@ -901,7 +907,6 @@ impl Node {
                 let stmt = r.str().map_err(proto)?;
                 let args = read_args(&mut r).map_err(proto)?;
                 r.long().map_err(proto)?;
-                let _ = schema;
                 // The query timeout bounds the statement (and sleep() honours it).
                 sqlite::set_deadline(
                     timeout.map(|ms| std::time::Instant::now() + Duration::from_millis(ms as u64)),
@@ -1002,11 +1007,7 @@ impl Node {
                 for _ in 0..rows {
                     let bin = r.bin().map_err(proto)?;
                     let els = untuple(bin, width * 3).map_err(proto)?;
-                    let args = els
-                        .chunks(3)
-                        .map(|c| argument(c[0].clone(), c[1].clone(), c[2].clone()))
-                        .collect::<R<Vec<_>>>()
-                        .map_err(proto)?;
+                    let args = arguments(els).map_err(proto)?;
                     match self.exec(conn, tx, &stmt, args) {
                         Ok(Done::Count(n)) => counts.push(n),
                         Ok(_) => counts.push(-1),
@@ -1288,10 +1289,7 @@ fn read_args(r: &mut Rd<'_>) -> R<Vec<Sql>> {
     if n == 0 {
         return Ok(Vec::new());
     }
-    let els = untuple(r.bin()?, n * 3)?;
-    els.chunks(3)
-        .map(|c| argument(c[0].clone(), c[1].clone(), c[2].clone()))
-        .collect()
+    arguments(untuple(r.bin()?, n * 3)?)
 }
 
 /// Statements of a script, split at `;` outside quotes.

@@ -29,7 +29,7 @@ use serde_json::{json, Value as Json};
 
 use crate::civil;
 use crate::httpd::{self, json_reply, reply};
-use crate::sqlite::{self, Binds, Fail};
+use crate::sqlite::{self, text, Binds, Fail};
 
 pub const QUESTDB_USER: (&str, &str) = ("admin", "quest");
 const SCHEMA: &str = "qdb";
@@ -209,16 +209,6 @@ impl Ty {
             (_, Sql::Real(f)) => json!(f),
             (_, v) => json!(text(v)),
         }
-    }
-}
-
-fn text(v: &Sql) -> String {
-    match v {
-        Sql::Null => String::new(),
-        Sql::Integer(i) => i.to_string(),
-        Sql::Real(f) => f.to_string(),
-        Sql::Text(t) => t.clone(),
-        Sql::Blob(b) => String::from_utf8_lossy(b).into_owned(),
     }
 }
 
@@ -736,7 +726,6 @@ async fn import(
         .get("atomicity")
         .cloned()
         .unwrap_or_else(|| "skipCol".into());
-    let overwrite = params.get("overwrite").is_some_and(|v| v == "true");
     let mut server = s.lock().unwrap_or_else(|e| e.into_inner());
     let exists = server.engine.tables(SCHEMA).contains(&name);
     if exists && overwrite {

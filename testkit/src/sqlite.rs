@@ -203,12 +203,7 @@ impl<T: Clone> Engine<T> {
 
     /// Drops a schema and its tables.
     pub fn drop_schema(&mut self, schema: &str) -> Result<()> {
-        let tables: Vec<String> = self
-            .catalog
-            .keys()
-            .filter(|(s, _)| s == schema)
-            .map(|(_, t)| t.clone())
-            .collect();
+        let tables = self.tables(schema);
         let db = self
             .conns
             .get_mut(schema)
@@ -511,8 +506,6 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result
     Ok(ColumnDef { name, ty, sqlite })
 }
 
-/// A JSON value as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
-/// column's affinity converts them), documents as JSON text.
 /// A value as text, as the servers print computed cells.
 pub fn text(v: &Sql) -> String {
     match v {
@@ -537,6 +530,8 @@ pub fn column_types<T, V>(
         .collect()
 }
 
+/// A JSON value as SQLite binds it: exact text for numbers beyond i64 and for fractions (the
+/// column's affinity converts them), documents as JSON text.
 pub fn bind_json(v: &serde_json::Value) -> Sql {
     use serde_json::Value as Json;
     match v {

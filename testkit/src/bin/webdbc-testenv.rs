@@ -265,9 +265,10 @@ fn demo(args: DemoArgs) -> ExitCode {
     // What the console offers: a name, a URL, whether it goes through the relay, and a statement
     // that shows something of the backend (with its parameters).
     let backend = |name: &str, url: String, relay: bool, sql: &str, params: &str| serde_json::json!({ "name": name, "url": url, "relay": relay, "sql": sql, "params": params });
+    let pg_version = pg.version();
     let backends = [
         backend(
-            &format!("PostgreSQL {}", pg.version()),
+            &format!("PostgreSQL {pg_version}"),
             pg.url(SCRAM_USER, pg.port),
             true,
             "SELECT n, n * 0.25 AS quarter, repeat('ab', n % 4) AS text, NULLIF(n % 3, 0) AS maybe,\n       now() AS at\nFROM generate_series(1, ?) AS n",
@@ -329,7 +330,7 @@ fn demo(args: DemoArgs) -> ExitCode {
         "\nwebdbc demo: PostgreSQL {} (the default database), test servers for CrateDB, Databend,\n\
          QuestDB, Databricks and Ignite 3, and webdbc-relay serving the SQL console. Open\n\n    \
          http://127.0.0.1:{port}/\n\nCtrl-C stops everything.",
-        pg.version()
+        pg_version
     );
     rt.block_on(stopped());
     eprintln!("webdbc demo: stopping");
