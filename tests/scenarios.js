@@ -242,8 +242,9 @@ export async function serverErrors(api, env) {
   e = await rejects(() => cur.execute("SELECT 1/0"), api.DataError, "division by zero");
   eq(e.code, "22012", "22012");
   e = await rejects(() => cur.execute("SELECT nope FROM u"), api.ProgrammingError, "undefined column");
-  ok(e.hint === undefined || typeof e.hint === "string", "hint is text when present");
   eq(e.code, "42703", "42703");
+  e = await rejects(() => cur.execute("SELECT length(1, 2, 3)"), api.ProgrammingError, "no such function");
+  eq([e.code, e.hint], ["42883", "No function matches the given name and argument types. You might need to add explicit type casts."], "the server's hint");
   // Mismatched parameters never reach the server.
   e = await rejects(() => cur.execute("SELECT ?, ?", [1]), api.ProgrammingError, "param count");
   ok(/2 parameter placeholder\(s\) but 1/.test(e.message), e.message);
@@ -321,12 +322,10 @@ export async function killedMidResult(api, env) {
 export async function cancel(api, env) {
   const conn = await open(api, env);
   const cur = conn.cursor();
-  const started = Date.now();
   const running = cur.execute("SELECT pg_sleep(30)");
   setTimeout(() => cur.cancel(), 300);
   let e = await within(10000, rejects(() => running, api.OperationalError, "cancel()"), "cancel()");
   eq(e.code, "57014", "query_canceled");
-  ok(Date.now() - started < 10000, "cancelled early");
   await conn.rollback();
   eq(await scalar(conn, "SELECT 'usable after cancel'"), "usable after cancel", "usable after cancel");
 
@@ -462,7 +461,7 @@ export async function crateStreaming(api, env) {
     sum += h;
   }
   eq(n, 1605, "async iteration sees every row");
-  ok(sum > 0, "heights");
+  eq(sum, await scalar(conn, "SELECT sum(height) FROM sys.summits"), "every height, as the server sums them");
   // Two cursors on one connection keep their own results.
   const a = conn.cursor();
   const b = conn.cursor();
@@ -737,8 +736,10 @@ export async function databendCancel(api, env) {
   setTimeout(() => cur.cancel(), 200);
   const e = await within(5000, rejects(() => running, api.OperationalError, "cancel()"), "cancel()");
   eq(e.code, "57014", "cancelled");
-  ok(Date.now() - started < 1400, "cancel() returned early");
   eq(await scalar(conn, "SELECT 'usable'"), "usable", "usable after cancel");
+  // The server's statements run one at a time: the next one ran before the sleep would have
+  // ended only because kill_uri stopped it there, not just the request here.
+  ok(Date.now() - started < 1400, "the server stopped the statement");
   const timed = await openDatabend(api, env, { statementTimeout: 200 });
   const t = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");
   ok(/timed out after 200 ms/.test(t.message), t.message);
@@ -864,7 +865,9 @@ export async function questdbErrors(api, env) {
   ok(/authentication failed for user "admin" \(HTTP 401\)/.test(e.message) && !e.message.includes("not-the-password"), e.message);
   const timed = await openQuest(api, env, { statementTimeout: 200 });
   e = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(3000)"), api.OperationalError, "statement timeout"), "statement timeout");
-  ok(/timeout/.test(e.message), e.message);
+  // The server's own message: it got Statement-Timeout and stopped the statement (the request
+  // would only have been given up 1 s later).
+  ok(/timeout, query aborted/.test(e.message), e.message);
   await timed.close();
 }
 
@@ -1006,8 +1009,9 @@ export async function databricksAsync(api, env) {
   setTimeout(() => cur.cancel(), 300);
   let e = await within(5000, rejects(() => running, api.OperationalError, "cancel()"), "cancel()");
   eq(e.code, "57014", "cancelled");
-  ok(Date.now() - started < 1400, "cancelled early");
   eq(await scalar(conn, "SELECT 'usable'"), "usable", "usable after cancel");
+  // As for Databend: the next statement did not wait for the sleep, so /cancel stopped it.
+  ok(Date.now() - started < 1400, "the server stopped the statement");
   await conn.close();
   const timed = await openDatabricks(api, env, { statementTimeout: 300 });
   e = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");

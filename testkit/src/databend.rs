@@ -4,7 +4,8 @@
 //!
 //! - `POST /v1/session/login` (version 1.2.905, so clients send `params`), `/heartbeat`,
 //!   `/logout`; `POST /v1/query`; `GET /v1/query/{id}/page/{n}` (the current or the previous
-//!   page again, anything else 404); `/final`, `/kill`; `GET /v1/query/{id}`; `GET /health`.
+//!   page again, anything else 404); `/final`, `/kill` (which stops the query if it runs: a
+//!   `sleep()` fails with 1043); `GET /v1/query/{id}`; `GET /health`.
 //! - Results are paged by `pagination.max_rows_per_page` (default 10,000). A result not polled
 //!   for `result_timeout_secs` (60) is dropped; heartbeats keep it.
 //! - Stateless sessions: the request's `session` is the state; the reply carries `session` only
@@ -41,8 +42,11 @@ const NODE_ID: &str = "webdbc-test-node";
 const RESULT_TIMEOUT_SECS: u64 = 60;
 
 pub fn start_databend_server() -> u16 {
+    let server = Server::new();
     let state = Arc::new(Node {
-        sql: Mutex::new(Server::new()),
+        interrupt: server.engine.interrupter(),
+        running: Mutex::new(None),
+        sql: Mutex::new(server),
         results: Mutex::new(Results::default()),
     });
     let app = Router::new()
@@ -68,6 +72,10 @@ pub fn start_databend_server() -> u16 {
 struct Node {
     sql: Mutex<Server>,
     results: Mutex<Results>,
+    /// The id of the statement running now, and the flag that stops it: a kill of that id
+    /// stops it, as Databend does.
+    running: Mutex<Option<String>>,
+    interrupt: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Node {
@@ -186,11 +194,11 @@ async fn start_query(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -
         return json_reply(StatusCode::OK, &q);
     }
     tokio::task::spawn_blocking(move || {
-        let started = s
-            .sql
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .start(&sql, &req, given_id);
+        let mut server = s.sql.lock().unwrap_or_else(|e| e.into_inner());
+        *s.running.lock().unwrap_or_else(|e| e.into_inner()) = given_id.clone();
+        let started = server.start(&sql, &req, given_id);
+        *s.running.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        drop(server);
         match started {
             Ok((body, query)) => {
                 if let Some(q) = query {
@@ -265,6 +273,9 @@ async fn finish(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
 async fn kill(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Some(r) = refusal(&headers) {
         return r;
+    }
+    if s.running.lock().unwrap_or_else(|e| e.into_inner()).as_ref() == Some(&id) {
+        s.interrupt.store(true, std::sync::atomic::Ordering::SeqCst);
     }
     let mut server = s.results();
     server.queries.remove(&id);

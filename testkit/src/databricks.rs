@@ -6,7 +6,8 @@
 //!   values, optional `type`), `catalog`/`schema`, `wait_timeout` ("0s" or "5s".."50s"),
 //!   `on_wait_timeout` (CONTINUE | CANCEL), `disposition` (INLINE | EXTERNAL_LINKS, JSON_ARRAY),
 //!   `row_limit`; statements run in the background, so a slow one answers PENDING and is polled
-//!   with `GET /api/2.0/sql/statements/{id}`; `/cancel`; `/result/chunks/{i}`.
+//!   with `GET /api/2.0/sql/statements/{id}`; `/cancel` (which stops a running `sleep()`);
+//!   `/result/chunks/{i}`.
 //! - Results in chunks of [`CHUNK_ROWS`] rows, every cell a string; EXTERNAL_LINKS point at
 //!   `/external/…` on this server, which wants the link's `http_headers` and refuses an
 //!   `Authorization` header, as cloud storage would (and sends CORS headers, as a bucket set up
@@ -227,6 +228,10 @@ struct Statement {
 /// never waits for a running statement.
 struct Node {
     engine: Mutex<sqlite::Engine<Ty>>,
+    /// The id of the statement the engine runs now, and the flag that stops it: a cancel of that
+    /// id stops it, as a warehouse does.
+    running: Mutex<Option<String>>,
+    interrupt: Arc<std::sync::atomic::AtomicBool>,
     statements: Mutex<HashMap<String, Statement>>,
     next_id: std::sync::atomic::AtomicU64,
     rate_limited: Mutex<Vec<String>>,
@@ -237,6 +242,8 @@ impl Node {
         let mut engine = sqlite::Engine::new(sqlite::unique_prefix("databricks"));
         engine.create_schema("default").unwrap();
         Node {
+            running: Mutex::new(None),
+            interrupt: engine.interrupter(),
             engine: Mutex::new(engine),
             statements: Mutex::new(HashMap::new()),
             next_id: std::sync::atomic::AtomicU64::new(1),
@@ -561,7 +568,10 @@ async fn execute(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
     let work = tokio::task::spawn_blocking(move || {
         let outcome = {
             let mut engine = s2.engine.lock().unwrap_or_else(|e| e.into_inner());
-            run(&mut engine, &sql, &schema, &params)
+            *s2.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(id2.clone());
+            let outcome = run(&mut engine, &sql, &schema, &params);
+            *s2.running.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            outcome
         };
         let mut statements = s2.statements();
         let Some(st) = statements.get_mut(&id2) else {
@@ -665,6 +675,9 @@ async fn cancel(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
         Some(st) => {
             if matches!(st.state, Phase::Running) {
                 st.state = Phase::Canceled;
+                if s.running.lock().unwrap_or_else(|e| e.into_inner()).as_ref() == Some(&id) {
+                    s.interrupt.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             }
             json_reply(StatusCode::OK, &json!({}))
         }

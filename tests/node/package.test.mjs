@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { gzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -67,8 +68,12 @@ async function pageResult(browser, pageUrl, setup = async () => {}) {
   return page.textContent("#out");
 }
 
-test("the Vite bundle of the installed package queries PostgreSQL through the relay in Chromium", async () => {
+test("the Vite bundle of the installed package queries PostgreSQL through the relay in Chromium", async (t) => {
   const assets = await readdir(join(app, "dist/assets"));
+  for (const asset of assets) {
+    const bytes = await readFile(join(app, "dist/assets", asset));
+    t.diagnostic(`${asset}: ${(bytes.length / 1000).toFixed(1)} kB, ${(gzipSync(bytes).length / 1000).toFixed(1)} kB gzipped`);
+  }
   assert.equal(assets.filter((f) => f.endsWith(".wasm")).length, 1, `one wasm asset: ${assets}`);
   const bundle = await readFile(join(app, "dist/assets", assets.find((f) => f.endsWith(".js"))), "utf8");
   assert.ok(!bundle.includes("node:fs"), "the browser bundle holds none of the Node entry");
