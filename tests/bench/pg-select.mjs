@@ -3,6 +3,7 @@
 // Run by scripts/bench-pg.sh under webdbc-testenv.
 import * as webdbc from "../../pkg/node.js";
 import { Client, neonConfig } from "@neondatabase/serverless";
+import { createBenchTable, report as print } from "./table.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const relay = process.env.WEBDBC_TEST_RELAY;
@@ -11,18 +12,10 @@ const pg = process.env.WEBDBC_TEST_PG;
 const conn = await webdbc.connect(pg, { relay, autocommit: true });
 const cur = conn.cursor();
 let t = performance.now();
-await cur.execute("DROP TABLE IF EXISTS bench");
-await cur.execute(`CREATE TABLE bench AS
-  SELECT g::int8 AS id, substr(md5(g::text), 1, 20) AS label, g * 1.25::float8 AS amount,
-         timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' AS at
-  FROM generate_series(1, ${ROWS}) g`);
-await cur.execute("ANALYZE bench");
+await createBenchTable(cur, ROWS);
 console.log(`loaded ${ROWS} rows (int8, text(20), float8, timestamptz) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-function report(name, n, ms) {
-  if (n !== ROWS) throw new Error(`${name}: expected ${ROWS} rows, got ${n}`);
-  console.log(`${name.padEnd(36)} ${String(Math.round(n / (ms / 1000))).padStart(9)} rows/s  (${(ms / 1000).toFixed(2)} s)`);
-}
+const report = (name, n, ms) => print(name, n, ms, ROWS);
 
 t = performance.now();
 await cur.execute("SELECT * FROM bench");

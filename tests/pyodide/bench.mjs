@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import * as webdbc from "../../pkg/node.js";
 import { loadPyodide } from "pyodide";
+import { createBenchTable, report as print } from "../bench/table.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const relay = process.env.WEBDBC_TEST_RELAY;
@@ -15,17 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const conn = await webdbc.connect(pg, { relay, autocommit: true });
 const cur = conn.cursor();
-await cur.execute("DROP TABLE IF EXISTS bench");
-await cur.execute(`CREATE TABLE bench AS
-  SELECT g::int8 AS id, substr(md5(g::text), 1, 20) AS label, g * 1.25::float8 AS amount,
-         timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' AS at
-  FROM generate_series(1, ${ROWS}) g`);
-await cur.execute("ANALYZE bench");
+await createBenchTable(cur, ROWS);
 
-function report(name, n, ms) {
-  if (n !== ROWS) throw new Error(`${name}: expected ${ROWS} rows, got ${n}`);
-  console.log(`${name.padEnd(44)} ${String(Math.round(n / (ms / 1000))).padStart(9)} rows/s  (${(ms / 1000).toFixed(2)} s)`);
-}
+const report = (name, n, ms) => print(name, n, ms, ROWS, 44);
 
 // Warm both sides once, then measure.
 await cur.execute("SELECT * FROM bench LIMIT 1000");
