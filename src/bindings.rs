@@ -373,23 +373,24 @@ pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
 
 async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
-    let opts = || Options::parse(options);
-    if scheme != "ignite" && opts()?.ignite.any() {
+    let opts = Options::parse(options)?;
+    let autocommit = opts.autocommit;
+    if scheme != "ignite" && opts.ignite.any() {
         return Err(Error::interface(
             "options address, identity, secret, schema, pageSize and timeout are Ignite's: use them with ignite:// URLs",
         ));
     }
     let conn = match scheme.as_str() {
-        "postgres" | "postgresql" | "crate+pg" => open_pg(url, opts()?).await?,
+        "postgres" | "postgresql" | "crate+pg" => open_pg(url, opts).await?,
         // QuestDB's Postgres-wire port; its REST API otherwise.
         "questdb" if crate::dsn::Dsn::parse(url)?.port == Some(crate::questdb::PG_WIRE_PORT) => {
-            open_pg(url, opts()?).await?
+            open_pg(url, opts).await?
         }
-        "crate" | "http" | "https" => open_crate(url, opts()?).await?,
-        "databend" => open_databend(url, opts()?).await?,
-        "questdb" => open_questdb(url, opts()?).await?,
-        "databricks" => open_databricks(url, opts()?).await?,
-        "ignite" => open_ignite(url, opts()?).await?,
+        "crate" | "http" | "https" => open_crate(url, opts).await?,
+        "databend" => open_databend(url, opts).await?,
+        "questdb" => open_questdb(url, opts).await?,
+        "databricks" => open_databricks(url, opts).await?,
+        "ignite" => open_ignite(url, opts).await?,
         _ if !url.contains("://") => {
             return Err(Error::interface(
                 "malformed connection URL: expected scheme://host",
@@ -403,7 +404,7 @@ async fn open(url: &str, options: &JsValue) -> Result<Connection> {
     };
     // The option, for every backend once it is open (a database without transactions refuses
     // autocommit: false).
-    if let Some(on) = opts()?.autocommit {
+    if let Some(on) = autocommit {
         if let Err(e) = conn.inner.core.try_set_autocommit(on) {
             conn.inner.core.close().await;
             return Err(e);

@@ -548,11 +548,8 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
         let types: Vec<DType> = columns.iter().map(DType::of).collect();
         let (rows, next) = self.chunk_rows(reply["result"].take(), &types).await?;
         // DML answers one row of counts: that is its rowcount, not a result.
-        let names: Vec<&str> = columns.iter().filter_map(|c| c["name"].as_str()).collect();
-        if scanned.writes
-            && names.first() == Some(&"num_affected_rows")
-            && !stmt.to_ascii_uppercase().contains("RETURNING")
-        {
+        let first = columns.first().and_then(|c| c["name"].as_str());
+        if scanned.writes && !scanned.returning && first == Some("num_affected_rows") {
             let affected = match rows.first().and_then(|r| r.first()) {
                 Some(Value::Int(n)) => *n,
                 _ => -1,

@@ -29,6 +29,8 @@ pub struct Scanned {
     pub may_return_rows: bool,
     /// The first statement may write: DML (also inside WITH) or RETURNING.
     pub writes: bool,
+    /// It has a RETURNING clause (outside strings and comments).
+    pub returning: bool,
     /// The first statement is COPY FROM STDIN or COPY TO STDOUT (the copy sub-protocol).
     pub copy_stream: bool,
     /// The text has PostgreSQL-only quoting (`$$…$$`, `E'…'`), which other dialects read
@@ -328,6 +330,7 @@ pub fn scan(sql: &str, style: ParamStyle) -> Result<Scanned> {
         statement_count,
         may_return_rows,
         writes: returning || dml,
+        returning,
         copy_stream: stdio && first_keyword.as_deref() == Some("COPY"),
         replacements,
         placeholders,
@@ -479,6 +482,8 @@ mod tests {
         assert!(qmark("  with x as (select 1) delete from t").may_return_rows);
         assert!(qmark("/* c */ values (1)").may_return_rows);
         assert!(!qmark("UPDATE t SET a = 'RETURNING'").may_return_rows);
+        assert!(!qmark("UPDATE t SET a = 'RETURNING' -- returning\n").returning);
+        assert!(qmark("DELETE FROM t RETURNING id").returning);
         assert!(!qmark("CREATE TABLE select_me (a int)").may_return_rows);
     }
 
