@@ -24,7 +24,7 @@ else
   "$wasm_opt" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     pkg/webdbc_wasm_bg.wasm -o pkg/webdbc_wasm_bg.wasm
-  snippet=$(cd pkg && ls snippets/*/src/js/webdbc.js)
+  snippet=$(cd pkg && ls snippets/*/src/bindings/errors.js)
   sed "s#./__SNIPPET__#./$snippet#" pkg-templates/api.js > pkg/api.js
   cp pkg-templates/{index.js,node.js,index.d.ts,README.md} LICENSE-MIT LICENSE-APACHE pkg/
   # One version, Cargo's, for the crate, the npm package and the wheel.

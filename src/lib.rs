@@ -1,27 +1,19 @@
 //! webdbc: database connectivity for the web.
 //!
-//! Layers, top down: bindings (`bindings`, wasm only) over the client core (`client`) over sans-IO
-//! protocols (`pg`) over transports (`transport`; the WebSocket one is wasm only).
+//! Layers, top down (no module imports a layer above it):
+//! - [`bindings`] (wasm only): the JavaScript API and the Python module's value interface;
+//! - [`connect`] (wasm only): a URL and options to an open core connection and its canceller;
+//! - [`core`]: the connection/cursor state machine over the `Backend` trait, values, errors, SQL;
+//! - [`protocols`]: each database's wire protocol, sans-IO;
+//! - [`web`] (wasm only): WebSocket, fetch and timers.
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
-pub mod client;
-pub mod cratedb;
-pub mod databend;
-pub mod databricks;
-pub mod dsn;
-pub mod error;
 #[cfg(target_arch = "wasm32")]
-pub mod fetch;
-pub mod http;
-pub mod ignite;
-pub mod pg;
-pub mod questdb;
-pub mod sql;
-pub mod tagged;
-pub mod transport;
-pub mod value;
+pub mod connect;
+pub mod core;
+pub mod protocols;
 #[cfg(target_arch = "wasm32")]
-pub mod ws;
+pub mod web;
 
-pub use error::{Error, ErrorKind, Result};
+pub use crate::core::{Error, ErrorKind, Result};

@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use webdbc::pg::{PgConfig, PgSession};
-use webdbc::transport::Transport;
+use webdbc::core::transport::Transport;
+use webdbc::protocols::pg::{PgConfig, PgSession};
 use webdbc::{Error, ErrorKind, Result};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -204,7 +204,7 @@ fn scram_sha_256_logs_in_and_verifies_the_server() {
     let session = connect("secret", scram_server(false)).expect("login");
     assert_eq!(session.server_param("server_version"), Some("15.0"));
     assert_eq!(
-        session.cancel_request().unwrap(),
+        session.cancel_token().request().unwrap(),
         [0, 0, 0, 16, 4, 210, 22, 46, 0, 0, 0, 7, 0, 0, 0, 9]
     );
 }

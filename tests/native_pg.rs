@@ -3,10 +3,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use webdbc::client::{Connection, Params};
-use webdbc::pg::{PgConfig, PgSession};
-use webdbc::transport::Transport;
-use webdbc::value::Value;
+use webdbc::core::transport::Transport;
+use webdbc::core::value::Value;
+use webdbc::core::{Connection, Params};
+use webdbc::protocols::pg::{PgConfig, PgSession};
 use webdbc::{Error, ErrorKind, Result};
 
 struct Tcp(Option<tokio::net::TcpStream>);

@@ -1,0 +1,288 @@
+//! Values between Rust and JavaScript: result cells to JS values as the connect options ask,
+//! parameters from JS values, and PEP 249 descriptions.
+
+use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::errors::set;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::value::{self, Value};
+use crate::core::{Column, Params, Row};
+
+/// How values are handed to JavaScript.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Convert {
+    pub int64: Int64Mode,
+    pub numeric_as_number: bool,
+    pub dates_as_date: bool,
+    pub parse_json: bool,
+    pub rows_as_objects: bool,
+}
+
+impl Default for Convert {
+    fn default() -> Convert {
+        Convert {
+            int64: Int64Mode::BigInt,
+            numeric_as_number: false,
+            dates_as_date: false,
+            parse_json: true,
+            rows_as_objects: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Int64Mode {
+    BigInt,
+    Number,
+    String,
+}
+
+pub(super) fn column_to_js(c: &Column) -> JsValue {
+    let o = Object::new();
+    let num = |v: Option<i64>| v.map_or(JsValue::NULL, |n| JsValue::from(n as f64));
+    set(&o, "name", c.name.as_str());
+    set(&o, "typeCode", c.type_code.as_str());
+    set(&o, "displaySize", num(c.display_size));
+    set(&o, "internalSize", num(c.internal_size));
+    set(&o, "precision", num(c.precision));
+    set(&o, "scale", num(c.scale));
+    set(&o, "nullOk", c.null_ok.map_or(JsValue::NULL, JsValue::from));
+    o.into()
+}
+
+/// Converts `rows` of a result with columns `cols` and appends them to `out`.
+pub(super) fn append_rows(
+    out: &Array,
+    cols: &[Column],
+    rows: Vec<Row>,
+    convert: &Convert,
+) -> Result<()> {
+    let int64: Vec<bool> = cols.iter().map(|c| c.int64).collect();
+    // Keys only for object rows: this runs for every fetch, fetchone included.
+    let names: Vec<JsValue> = match convert.rows_as_objects {
+        true => cols
+            .iter()
+            .map(|c| JsValue::from(c.name.as_str()))
+            .collect(),
+        false => Vec::new(),
+    };
+    let start = out.length();
+    for (i, row) in rows.into_iter().enumerate() {
+        let js_row: JsValue = if convert.rows_as_objects {
+            let o = Object::new();
+            for (j, v) in row.into_iter().enumerate() {
+                let _ = Reflect::set(&o, &names[j], &value_to_js(v, int64[j], convert)?);
+            }
+            o.into()
+        } else {
+            let a = Array::new_with_length(row.len() as u32);
+            for (j, v) in row.into_iter().enumerate() {
+                a.set(j as u32, value_to_js(v, int64[j], convert)?);
+            }
+            a.into()
+        };
+        out.set(start + i as u32, js_row);
+    }
+    Ok(())
+}
+
+/// 2^53 - 1: the largest integer a JS number holds exactly.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+fn value_to_js(v: Value, int64: bool, c: &Convert) -> Result<JsValue> {
+    Ok(match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => b.into(),
+        // Any integer a JS number cannot hold exactly goes as the int64 option says, whatever
+        // its column claims.
+        Value::Int(i) if !int64 && (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => {
+            (i as f64).into()
+        }
+        Value::Int(i) => match c.int64 {
+            Int64Mode::BigInt => BigInt::from(i).into(),
+            Int64Mode::String => i.to_string().into(),
+            Int64Mode::Number if (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i) => (i as f64).into(),
+            Int64Mode::Number => {
+                return Err(Error::data(format!(
+                    "int8 value {i} does not fit a JS number exactly; connect with int64: 'bigint' or 'string'"
+                )))
+            }
+        },
+        Value::Float(f) => f.into(),
+        // An integer beyond i64 (UInt64) in a 64-bit integer column: as the others in it.
+        Value::Decimal(s) if int64 => match c.int64 {
+            Int64Mode::BigInt => BigInt::new(&JsValue::from_str(&s))
+                .map_err(|_| Error::data(format!("cannot read integer {s}")))?
+                .into(),
+            Int64Mode::String => s.into(),
+            Int64Mode::Number => {
+                return Err(Error::data(format!(
+                    "integer {s} does not fit a JS number exactly; connect with int64: 'bigint' or 'string'"
+                )))
+            }
+        },
+        Value::Decimal(s) if c.numeric_as_number => decimal_to_number(&s)?.into(),
+        Value::Decimal(s) | Value::Text(s) => s.into(),
+        Value::Json(s) if c.parse_json => js_sys::JSON::parse(&s).map_err(|_| Error::data("the server sent invalid JSON"))?,
+        Value::Json(s) => s.into(),
+        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::Date(d) if c.dates_as_date => match d {
+            value::INFINITY_DAYS => f64::INFINITY.into(),
+            value::NEG_INFINITY_DAYS => f64::NEG_INFINITY.into(),
+            _ => js_sys::Date::new(&(f64::from(d) * 86_400_000.0).into()).into(),
+        },
+        Value::Date(d) => value::format_date(d).into(),
+        Value::Time(t) => value::format_time(t).into(),
+        Value::Timestamp(t) | Value::TimestampTz(t) if c.dates_as_date => match t {
+            value::INFINITY_MICROS => f64::INFINITY.into(),
+            value::NEG_INFINITY_MICROS => f64::NEG_INFINITY.into(),
+            // JS dates hold milliseconds: microseconds are truncated toward the past.
+            _ => js_sys::Date::new(&(t.div_euclid(1000) as f64).into()).into(),
+        },
+        Value::Timestamp(t) => value::format_timestamp(t, false).into(),
+        Value::TimestampTz(t) => value::format_timestamp(t, true).into(),
+        Value::Interval(iv) => value::format_interval(iv).into(),
+        Value::Uuid(u) => value::format_uuid(&u).into(),
+        Value::Array(items) => {
+            let a = Array::new_with_length(items.len() as u32);
+            for (i, item) in items.into_iter().enumerate() {
+                a.set(i as u32, value_to_js(item, int64, c)?);
+            }
+            a.into()
+        }
+    })
+}
+
+/// A decimal as a JS number, only when the number is exactly the decimal.
+fn decimal_to_number(s: &str) -> Result<f64> {
+    match s {
+        "NaN" => return Ok(f64::NAN),
+        "Infinity" => return Ok(f64::INFINITY),
+        "-Infinity" => return Ok(f64::NEG_INFINITY),
+        _ => {}
+    }
+    let f: f64 = s
+        .parse()
+        .map_err(|_| Error::data(format!("cannot read numeric {s:?}")))?;
+    if normalize_decimal(&f.to_string()) != normalize_decimal(s) {
+        return Err(Error::data(format!(
+            "numeric {s} has no exact JS number; connect with numeric: 'string' to keep it exact"
+        )));
+    }
+    Ok(f)
+}
+
+fn normalize_decimal(s: &str) -> String {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let body = match (int.is_empty(), frac.is_empty()) {
+        (true, true) => return "0".into(),
+        (_, true) => int.to_string(),
+        (true, false) => format!("0.{frac}"),
+        (false, false) => format!("{int}.{frac}"),
+    };
+    if neg {
+        format!("-{body}")
+    } else {
+        body
+    }
+}
+
+pub(super) fn to_params(params: &JsValue) -> Result<Params> {
+    if params.is_undefined() || params.is_null() {
+        return Ok(Params::none());
+    }
+    if let Some(arr) = params.dyn_ref::<Array>() {
+        return Ok(Params::Positional(
+            arr.iter().map(|v| js_to_value(&v)).collect::<Result<_>>()?,
+        ));
+    }
+    if is_plain_object(params) {
+        let mut pairs = Vec::new();
+        for entry in Object::entries(params.unchecked_ref()).iter() {
+            let entry: Array = entry.unchecked_into();
+            pairs.push((
+                entry.get(0).as_string().unwrap_or_default(),
+                js_to_value(&entry.get(1))?,
+            ));
+        }
+        return Ok(Params::Named(pairs));
+    }
+    Err(Error::programming(
+        "parameters must be an array (for ? placeholders) or an object (for :name placeholders)",
+    ))
+}
+
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && {
+        let proto = Object::get_prototype_of(v);
+        proto.is_null() || proto == Object::get_prototype_of(&Object::new().into())
+    }
+}
+
+fn js_to_value(v: &JsValue) -> Result<Value> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(f) = v.as_f64() {
+        return Ok(if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
+            Value::Int(f as i64)
+        } else {
+            Value::Float(f)
+        });
+    }
+    if v.is_bigint() {
+        let text = String::from(
+            v.unchecked_ref::<BigInt>()
+                .to_string(10)
+                .map_err(|_| Error::data("unreadable BigInt"))?,
+        );
+        return Ok(text
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or(Value::Decimal(text)));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Text(s));
+    }
+    if let Some(d) = v.dyn_ref::<js_sys::Date>() {
+        let ms = d.get_time();
+        if ms.is_nan() {
+            return Err(Error::data("an invalid Date cannot be a parameter"));
+        }
+        return Ok(Value::TimestampTz(ms as i64 * 1000));
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Bytes(bytes.to_vec()));
+    }
+    if let Some(buf) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Value::Bytes(Uint8Array::new(buf).to_vec()));
+    }
+    if let Some(arr) = v.dyn_ref::<Array>() {
+        return Ok(Value::Array(
+            arr.iter().map(|x| js_to_value(&x)).collect::<Result<_>>()?,
+        ));
+    }
+    if v.is_object() {
+        let text = js_sys::JSON::stringify(v)
+            .map_err(|_| Error::data("an object parameter must be JSON-serialisable"))?;
+        return Ok(Value::Json(String::from(text)));
+    }
+    Err(Error::new(
+        ErrorKind::NotSupported,
+        format!(
+            "cannot pass a {} as a parameter",
+            v.js_typeof().as_string().unwrap_or_default()
+        ),
+    ))
+}

@@ -1,0 +1,259 @@
+//! The JavaScript `Cursor` class, and the AbortSignal that cancels its statement.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::connection::ConnInner;
+use super::convert::{append_rows, column_to_js, to_params};
+use super::options::execute_options;
+use super::tagged;
+use super::{promise, promise_unit};
+use crate::connect::AnyBackend;
+use crate::core::error::{Error, Result};
+use crate::core::Row;
+
+/// Rows converted per step of fetchall().
+const FETCHALL_CHUNK: usize = 4096;
+
+struct CursorInner {
+    core: crate::core::Cursor<AnyBackend>,
+    conn: Rc<ConnInner>,
+    arraysize: Cell<u32>,
+}
+
+#[wasm_bindgen]
+pub struct Cursor {
+    inner: Rc<CursorInner>,
+}
+
+impl Cursor {
+    pub(super) fn new(core: crate::core::Cursor<AnyBackend>, conn: Rc<ConnInner>) -> Cursor {
+        Cursor {
+            inner: Rc::new(CursorInner {
+                core,
+                conn,
+                arraysize: Cell::new(1),
+            }),
+        }
+    }
+}
+
+/// Watches an AbortSignal: when it fires, the running statement is cancelled.
+struct AbortWatch {
+    signal: JsValue,
+    handler: Closure<dyn FnMut()>,
+}
+
+impl AbortWatch {
+    fn new(options: &JsValue, conn: &Rc<ConnInner>) -> Result<Option<AbortWatch>> {
+        if !options.is_object() {
+            return Ok(None);
+        }
+        let signal = Reflect::get(options, &"signal".into()).unwrap_or(JsValue::UNDEFINED);
+        if signal.is_undefined() || signal.is_null() {
+            return Ok(None);
+        }
+        if Reflect::get(&signal, &"aborted".into())
+            .ok()
+            .and_then(|a| a.as_bool())
+            == Some(true)
+        {
+            return Err(aborted());
+        }
+        let conn = conn.clone();
+        let handler = Closure::<dyn FnMut()>::new(move || {
+            let conn = conn.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = conn.canceller.cancel().await;
+            });
+        });
+        let add: Function = Reflect::get(&signal, &"addEventListener".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| Error::interface("option signal must be an AbortSignal"))?;
+        let _ = add.call2(&signal, &"abort".into(), handler.as_ref());
+        Ok(Some(AbortWatch { signal, handler }))
+    }
+}
+
+impl Drop for AbortWatch {
+    fn drop(&mut self) {
+        if let Ok(remove) = Reflect::get(&self.signal, &"removeEventListener".into())
+            .and_then(|f| f.dyn_into::<Function>())
+        {
+            let _ = remove.call2(&self.signal, &"abort".into(), self.handler.as_ref());
+        }
+    }
+}
+
+fn aborted() -> Error {
+    let mut e = Error::operational("the statement was aborted by its AbortSignal");
+    e.code = Some("57014".into());
+    e
+}
+
+#[wasm_bindgen]
+impl Cursor {
+    /// Runs one statement. `params`: an array for `?` (or `$n`) placeholders, an object for
+    /// `:name` ones. `options.signal`: an AbortSignal that cancels the statement.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn execute(&self, sql: String, params: JsValue, options: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let setup = (|| {
+            execute_options(&options)?;
+            let params = to_params(&params)?;
+            let watch = AbortWatch::new(&options, &inner.conn)?;
+            Ok((params, watch))
+        })();
+        promise_unit(async move {
+            let (params, _watch) = setup?; // listens until the statement ends
+            inner.core.execute(&sql, params).await
+        })
+    }
+
+    /// Runs one statement once per parameter set (an array of arrays or of objects).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn executemany(&self, sql: String, seq_of_params: JsValue) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let sets = (|| {
+            let arr: &Array = seq_of_params.dyn_ref().ok_or_else(|| {
+                Error::programming("executemany takes an array of parameter sets")
+            })?;
+            arr.iter()
+                .map(|p| to_params(&p))
+                .collect::<Result<Vec<_>>>()
+        })();
+        promise_unit(async move { inner.core.execute_many(&sql, sets?).await })
+    }
+
+    /// The next row, or null at the end.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[] | Record<string, any> | null>")]
+    pub fn fetchone(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let rows = inner.core.fetch(1).await?;
+            if rows.is_empty() {
+                return Ok(JsValue::NULL);
+            }
+            Ok(inner.rows_to_js(rows)?.get(0))
+        })
+    }
+
+    /// Up to `size` rows (default: arraysize); fewer only at the end.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[]>")]
+    pub fn fetchmany(&self, size: Option<u32>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let n = size.unwrap_or(inner.arraysize.get()) as usize;
+        promise(async move {
+            let rows = inner.core.fetch(n).await?;
+            Ok(inner.rows_to_js(rows)?.into())
+        })
+    }
+
+    /// All remaining rows.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any[]>")]
+    pub fn fetchall(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            // Chunk by chunk: each is converted while the server sends the next, and the wasm
+            // heap holds one chunk, not the whole result.
+            let all = Array::new();
+            loop {
+                let rows = inner.core.fetch(FETCHALL_CHUNK).await?;
+                let last = rows.len() < FETCHALL_CHUNK;
+                inner.append_rows(&all, rows)?;
+                if last {
+                    return Ok(all.into());
+                }
+            }
+        })
+    }
+
+    /// The Python module's `execute`: parameters as tagged JSON (src/tagged.rs).
+    #[wasm_bindgen(js_name = executeJson, unchecked_return_type = "Promise<void>")]
+    pub fn execute_json(&self, sql: String, params: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise_unit(async move {
+            let params = tagged::params_from_json(&params)?;
+            inner.core.execute(&sql, params).await
+        })
+    }
+
+    /// The Python module's `executemany`: parameter sets as tagged JSON.
+    #[wasm_bindgen(js_name = executemanyJson, unchecked_return_type = "Promise<void>")]
+    pub fn executemany_json(&self, sql: String, sets: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise_unit(async move {
+            let sets = tagged::param_sets_from_json(&sets)?;
+            inner.core.execute_many(&sql, sets).await
+        })
+    }
+
+    /// The Python module's fetch: up to `size` rows as tagged JSON.
+    #[wasm_bindgen(js_name = fetchJson, unchecked_return_type = "Promise<string>")]
+    pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let rows = inner.core.fetch(size as usize).await?;
+            Ok(tagged::rows_to_json(&rows).into())
+        })
+    }
+
+    /// PEP 249 description: one object per column, or null when the statement returned no rows.
+    #[wasm_bindgen(getter, unchecked_return_type = "ColumnDescription[] | null")]
+    pub fn description(&self) -> JsValue {
+        match self.inner.core.description() {
+            None => JsValue::NULL,
+            Some(cols) => cols.iter().map(column_to_js).collect::<Array>().into(),
+        }
+    }
+
+    /// Rows affected or returned; -1 while unknown (a result still streaming).
+    #[wasm_bindgen(getter)]
+    pub fn rowcount(&self) -> f64 {
+        self.inner.core.rowcount() as f64
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn arraysize(&self) -> u32 {
+        self.inner.arraysize.get()
+    }
+
+    #[wasm_bindgen(setter)]
+    pub fn set_arraysize(&self, n: u32) {
+        self.inner.arraysize.set(n.max(1));
+    }
+
+    /// Cancels the statement running on this cursor's connection.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn cancel(&self) -> js_sys::Promise {
+        let conn = self.inner.conn.clone();
+        promise_unit(async move { conn.canceller.cancel().await })
+    }
+
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn close(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise_unit(async move {
+            inner.core.close().await;
+            Ok(())
+        })
+    }
+}
+
+impl CursorInner {
+    fn rows_to_js(&self, rows: Vec<Row>) -> Result<Array> {
+        let out = Array::new();
+        self.append_rows(&out, rows)?;
+        Ok(out)
+    }
+
+    fn append_rows(&self, out: &Array, rows: Vec<Row>) -> Result<()> {
+        let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
+        append_rows(out, &cols, rows, &self.conn.convert)
+    }
+}

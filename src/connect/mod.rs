@@ -1,0 +1,133 @@
+//! From a URL and options to an open connection (wasm only): the URL's scheme picks the
+//! protocol, its configuration is completed from the options, a transport is opened (a
+//! WebSocket to the relay, or fetch), the session logs in, and the caller gets the core
+//! connection plus a [`Canceller`]. Background liveness (heartbeats) starts here too; what it
+//! sends is each protocol's decision.
+
+mod backend;
+mod cancel;
+mod http;
+mod ignite;
+mod liveness;
+mod postgres;
+
+pub use backend::AnyBackend;
+pub use cancel::Canceller;
+
+use crate::core::dsn::Dsn;
+use crate::core::error::{Error, Result};
+use crate::protocols::questdb;
+
+/// Connect options, whatever API they came from. `None` leaves the URL's (or the protocol's)
+/// own setting.
+#[derive(Default)]
+pub struct Options {
+    /// webdbc-relay's WebSocket URL: required for socket protocols; reroutes HTTP ones through
+    /// its HTTP forwarding.
+    pub relay: Option<String>,
+    /// A WebSocket constructor to use instead of the global one (e.g. the `ws` package).
+    pub websocket: Option<js_sys::Function>,
+    pub autocommit: Option<bool>,
+    pub fetch_size: Option<u32>,
+    pub statement_timeout_ms: Option<u64>,
+    pub connect_timeout_ms: Option<u64>,
+    pub application_name: Option<String>,
+    /// Ignite's options, named as the seed's driver names them.
+    pub ignite: IgniteOptions,
+}
+
+#[derive(Default)]
+pub struct IgniteOptions {
+    pub address: Option<Vec<String>>,
+    pub identity: Option<String>,
+    pub secret: Option<String>,
+    pub schema: Option<String>,
+    pub page_size: Option<i32>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl IgniteOptions {
+    fn any(&self) -> bool {
+        self.address.is_some()
+            || self.identity.is_some()
+            || self.secret.is_some()
+            || self.schema.is_some()
+            || self.page_size.is_some()
+            || self.timeout_ms.is_some()
+    }
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 30_000;
+
+impl Options {
+    fn connect_timeout_ms(&self) -> u64 {
+        self.connect_timeout_ms
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS)
+    }
+}
+
+/// An open connection: the core connection over whichever backend the URL named, and what
+/// cancels its running statement.
+pub struct Connected {
+    pub core: crate::core::Connection<AnyBackend>,
+    pub canceller: Canceller,
+}
+
+/// Opens a connection to `url` (`postgres://user:pass@host:port/db`, `crate://`, `databend://`,
+/// `questdb://`, `databricks://`, `ignite://`).
+pub async fn connect(url: &str, opts: Options) -> Result<Connected> {
+    let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    let autocommit = opts.autocommit;
+    if scheme != "ignite" && opts.ignite.any() {
+        return Err(Error::interface(
+            "options address, identity, secret, schema, pageSize and timeout are Ignite's: use them with ignite:// URLs",
+        ));
+    }
+    let conn = match scheme.as_str() {
+        "postgres" | "postgresql" | "crate+pg" => postgres::open(url, opts).await?,
+        // QuestDB's Postgres-wire port; its REST API otherwise.
+        "questdb" if Dsn::parse(url)?.port == Some(questdb::PG_WIRE_PORT) => {
+            postgres::open(url, opts).await?
+        }
+        "crate" | "http" | "https" => http::open_crate(url, opts).await?,
+        "databend" => http::open_databend(url, opts).await?,
+        "questdb" => http::open_questdb(url, opts).await?,
+        "databricks" => http::open_databricks(url, opts).await?,
+        "ignite" => ignite::open(url, opts).await?,
+        _ if !url.contains("://") => {
+            return Err(Error::interface(
+                "malformed connection URL: expected scheme://host",
+            ))
+        }
+        _ => {
+            return Err(Error::interface(format!(
+                "unsupported URL scheme {scheme:?}"
+            )))
+        }
+    };
+    // The option, for every backend once it is open (a database without transactions refuses
+    // autocommit: false).
+    if let Some(on) = autocommit {
+        if let Err(e) = conn.core.try_set_autocommit(on) {
+            conn.core.close().await;
+            return Err(e);
+        }
+    }
+    liveness::start(&conn.core);
+    Ok(conn)
+}
+
+/// The relay URL for a socket target: as given if it names one, else with
+/// `?address=host:port`.
+fn relay_url(relay: &str, host: &str, port: u16) -> String {
+    if relay.contains("target=") || relay.contains("address=") {
+        return relay.to_string();
+    }
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    let sep = if relay.contains('?') { '&' } else { '?' };
+    format!("{relay}{sep}address={host}:{port}")
+}

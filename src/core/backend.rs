@@ -1,0 +1,146 @@
+//! What every protocol implements for the core: the [`Backend`] trait, and the shapes of what
+//! it hands back (columns, rows, outcomes, batches).
+
+use std::rc::Rc;
+
+use crate::core::error::{Error, Result};
+use crate::core::value::Value;
+
+pub type Row = Vec<Value>;
+
+/// PEP 249's seven description fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// The backend's type name (`int8`, `numeric`, `text[]`).
+    pub type_code: String,
+    /// Its integers are 64-bit (JavaScript gets them as the `int64` option says).
+    pub int64: bool,
+    pub display_size: Option<i64>,
+    pub internal_size: Option<i64>,
+    pub precision: Option<i64>,
+    pub scale: Option<i64>,
+    pub null_ok: Option<bool>,
+}
+
+impl Column {
+    /// A column known by name and type only; PEP 249's other fields unknown (None).
+    pub fn new(name: impl Into<String>, type_code: impl Into<String>, int64: bool) -> Column {
+        Column {
+            name: name.into(),
+            type_code: type_code.into(),
+            int64,
+            display_size: None,
+            internal_size: None,
+            precision: None,
+            scale: None,
+            null_ok: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Params {
+    Positional(Vec<Value>),
+    Named(Vec<(String, Value)>),
+}
+
+impl Params {
+    pub fn none() -> Params {
+        Params::Positional(Vec::new())
+    }
+}
+
+/// What executing a statement produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Present when the statement returns rows.
+    pub columns: Option<Rc<[Column]>>,
+    /// The first rows; more follow through [`Backend::fetch`] while `more` is set.
+    pub rows: Vec<Row>,
+    pub more: bool,
+    /// Rows affected or returned, -1 while unknown (a result still streaming).
+    pub rowcount: i64,
+}
+
+#[derive(Debug)]
+pub struct Batch {
+    pub rows: Vec<Row>,
+    pub done: bool,
+    /// Set with `done`: the final row count.
+    pub rowcount: i64,
+}
+
+impl Batch {
+    /// No more rows: the result ended with `rowcount`.
+    pub fn end(rowcount: i64) -> Batch {
+        Batch {
+            rows: Vec::new(),
+            done: true,
+            rowcount,
+        }
+    }
+}
+
+#[allow(async_fn_in_trait)] // futures stay on one thread (wasm)
+pub trait Backend {
+    async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome>;
+    /// Runs the statement once per parameter set; returns the total row count.
+    async fn execute_many(&mut self, sql: &str, param_sets: Vec<Params>) -> Result<i64>;
+    /// The next rows of the open result.
+    async fn fetch(&mut self) -> Result<Batch>;
+    /// Drops the rest of the open result, if any.
+    async fn discard(&mut self) -> Result<()>;
+    async fn commit(&mut self) -> Result<()>;
+    async fn rollback(&mut self) -> Result<()>;
+    fn autocommit(&self) -> bool;
+    fn set_autocommit(&mut self, on: bool) -> Result<()>;
+    /// Ends the connection; for stateless HTTP backends, dropping the open result is all.
+    async fn close(&mut self) {
+        let _ = self.discard().await;
+    }
+    /// How often [`Backend::keep_alive`] wants to be called while the connection is idle;
+    /// `None`: never. Each protocol decides its own liveness; the core only keeps the clock.
+    fn keep_alive_interval_ms(&self) -> Option<u32> {
+        None
+    }
+    /// Tells the server the connection (or a result left unread) is alive, for servers that
+    /// drop idle ones. Called on the interval above, only while no operation runs.
+    async fn keep_alive(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The error for a transaction asked of `database`, which commits every statement by itself.
+pub fn no_transactions(database: &str) -> Error {
+    Error::not_supported(format!(
+        "{database} has no transactions: every statement is committed when it runs (autocommit is always on)"
+    ))
+}
+
+/// The transaction methods of a [`Backend`] whose every statement commits by itself: `commit`
+/// has nothing to do, `rollback` and turning autocommit off are [`no_transactions`].
+#[macro_export]
+macro_rules! autocommit_only {
+    ($database:expr) => {
+        async fn commit(&mut self) -> $crate::core::Result<()> {
+            Ok(())
+        }
+
+        async fn rollback(&mut self) -> $crate::core::Result<()> {
+            Err($crate::core::no_transactions($database))
+        }
+
+        fn autocommit(&self) -> bool {
+            true
+        }
+
+        fn set_autocommit(&mut self, on: bool) -> $crate::core::Result<()> {
+            if on {
+                Ok(())
+            } else {
+                Err($crate::core::no_transactions($database))
+            }
+        }
+    };
+}

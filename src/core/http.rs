@@ -1,0 +1,204 @@
+//! HTTP exchanges for the HTTP backends. The protocols build [`Request`]s and read [`Response`]s;
+//! an [`HttpClient`] carries them (fetch in wasm), so protocol code is tested natively.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+
+use crate::core::error::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Request {
+    /// A request to a JSON API: `Accept` JSON, the `Authorization` value if any, and the body
+    /// as JSON. Backends add their own headers.
+    pub fn json(
+        method: &'static str,
+        url: String,
+        authorization: Option<String>,
+        body: Option<serde_json::Value>,
+    ) -> Request {
+        let mut headers = vec![("Accept".into(), "application/json".to_string())];
+        if let Some(a) = authorization {
+            headers.push(("Authorization".into(), a));
+        }
+        if body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".to_string()));
+        }
+        Request {
+            method,
+            url,
+            headers,
+            body: body.map(|b| b.to_string().into_bytes()),
+        }
+    }
+}
+
+/// A login the server refused with 401: the user, and what the server said of it.
+pub fn auth_failed(user: &str, said: &str) -> Error {
+    Error::operational(format!(
+        "authentication failed for user {user:?} (HTTP 401): {said}"
+    ))
+}
+
+/// Rows of a JSON array of arrays, each cell decoded by its column's type; a row of another
+/// width is malformed. The cells are moved into `decode`: no copy of a reply's values.
+pub fn json_rows<T>(
+    rows: Vec<serde_json::Value>,
+    types: &[T],
+    decode: impl Fn(&T, serde_json::Value) -> Result<crate::core::value::Value>,
+) -> Result<Vec<crate::core::Row>> {
+    rows.into_iter()
+        .map(|row| match row {
+            serde_json::Value::Array(cells) if cells.len() == types.len() => {
+                types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
+            }
+            _ => Err(Error::malformed("a row does not match the columns")),
+        })
+        .collect()
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    /// The other headers the client may read, names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.content_type.starts_with("application/json")
+    }
+
+    /// The body as text, cut to a length that fits an error message.
+    pub fn excerpt(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        let text = text.trim();
+        match text.char_indices().nth(300) {
+            Some((i, _)) => format!("{}…", &text[..i]),
+            None => text.to_string(),
+        }
+    }
+}
+
+#[allow(async_fn_in_trait)] // single-threaded: wasm futures are not Send
+pub trait HttpClient {
+    /// Sends the request and reads the whole response. Network failures are errors; HTTP error
+    /// statuses are responses.
+    async fn send(&self, req: Request) -> Result<Response>;
+    /// Waits `ms` milliseconds (between polls of a running statement).
+    async fn pause(&self, ms: u32);
+}
+
+/// `Authorization: Basic …` for a user and password.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {token}")
+}
+
+/// Parses a JSON reply, keeping numbers exact (serde_json's `arbitrary_precision`).
+pub fn parse_json(resp: &Response) -> Result<serde_json::Value> {
+    serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
+}
+
+/// Percent-encodes a URL query component (everything but RFC 3986's unreserved characters).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}"); // writing to a String cannot fail
+        }
+    }
+    out
+}
+
+/// A base URL (`http://host:port`) from a DSN's host and port.
+pub fn base_url(https: bool, host: &str, port: u16) -> String {
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    format!("{}://{host}:{port}", if https { "https" } else { "http" })
+}
+
+/// `base_url` (`http(s)://host:port`) as reached through the relay's HTTP forwarding.
+pub fn via_relay(base_url: &str, relay: &str) -> Result<String> {
+    let address = base_url.split_once("://").map_or(base_url, |(_, a)| a);
+    relay_base(relay, address)
+}
+
+/// The base URL of webdbc-relay's HTTP forwarding to `address` (`host:port`), from the relay URL
+/// a connection is given (`wss://relay/v1/connect` serves both; `?target=NAME` picks a target by
+/// name instead of by address).
+pub fn relay_base(relay: &str, address: &str) -> Result<String> {
+    let bad = || Error::interface("option relay must be a ws://, wss://, http:// or https:// URL");
+    let (scheme, rest) = relay.split_once("://").ok_or_else(bad)?;
+    // A user or password would travel in every request URL, and errors could show them.
+    if rest
+        .split(['/', '?'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+    {
+        return Err(Error::interface(
+            "the relay URL must not carry a user or password: forwarded requests carry the database's own credentials",
+        ));
+    }
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => "http",
+        "wss" | "https" => "https",
+        _ => return Err(bad()),
+    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let target = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("target="))
+        .unwrap_or(address);
+    let rest = rest.trim_end_matches('/');
+    let prefix = ["/v1/connect", "/v1/http", "/v1"]
+        .iter()
+        .find_map(|tail| rest.strip_suffix(tail))
+        .unwrap_or(rest);
+    Ok(format!("{scheme}://{prefix}/v1/http/{target}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_forwarding_urls() {
+        assert_eq!(
+            relay_base("wss://relay.example/v1/connect", "db:4200").unwrap(),
+            "https://relay.example/v1/http/db:4200"
+        );
+        assert_eq!(
+            relay_base("ws://127.0.0.1:8080/v1/connect?target=pg", "db:4200").unwrap(),
+            "http://127.0.0.1:8080/v1/http/pg"
+        );
+        assert_eq!(
+            relay_base("https://r.example/base/v1/http/", "h:1").unwrap(),
+            "https://r.example/base/v1/http/h:1"
+        );
+        assert!(relay_base("relay.example", "h:1").is_err());
+        let e = relay_base("wss://user:S3CRET@relay.example/v1/connect", "h:1").unwrap_err();
+        assert!(!e.message.contains("S3CRET"));
+    }
+}

@@ -1,0 +1,22 @@
+//! The client core: what every backend shares and nothing JS or wire-specific. The
+//! connection/cursor state machine over the [`Backend`] trait, values, errors, the SQL scanner,
+//! connection URLs, and the two traits the transports implement ([`Transport`] for byte streams,
+//! [`HttpClient`] for HTTP exchanges).
+
+mod backend;
+mod connection;
+mod cursor;
+pub mod dsn;
+pub mod error;
+pub mod http;
+pub mod sql;
+pub mod transport;
+pub mod value;
+
+pub use backend::{no_transactions, Backend, Batch, Column, Outcome, Params, Row};
+pub use connection::{Connection, WeakConnection};
+pub use cursor::Cursor;
+pub use error::{Error, ErrorKind, Result};
+pub use http::HttpClient;
+pub use transport::Transport;
+pub use value::Value;

@@ -1,0 +1,222 @@
+//! [`HttpClient`] over the global `fetch` (browsers, workers, Node 18+). Requests are sent with
+//! `credentials: "omit"`, so a 401 never opens the browser's login box, and each carries an
+//! AbortController so that cancel, close and timeouts end it at once.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestCredentials, RequestInit};
+
+use crate::core::error::{Error, Result};
+use crate::core::http::{HttpClient, Request, Response};
+use crate::web::timer::with_timeout;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global fetch, which windows, workers and Node all have.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    Cancelled,
+    Closed,
+}
+
+#[derive(Default)]
+struct State {
+    in_flight: RefCell<Vec<AbortController>>,
+    stop: Cell<Option<Stop>>,
+}
+
+/// Ends the requests in flight; shared with the bindings' cancel and close.
+#[derive(Clone)]
+pub struct FetchAbort(Rc<State>);
+
+impl FetchAbort {
+    /// Aborts the running request: the statement fails with "cancelled". The server may still
+    /// finish it (HTTP has no way to ask it to stop).
+    pub fn cancel(&self) {
+        self.abort(Stop::Cancelled);
+    }
+
+    pub fn close(&self) {
+        self.abort(Stop::Closed);
+    }
+
+    fn abort(&self, why: Stop) {
+        let controllers = self.0.in_flight.take();
+        if !controllers.is_empty() && self.0.stop.get() != Some(Stop::Closed) {
+            self.0.stop.set(Some(why));
+        }
+        for c in controllers {
+            c.abort();
+        }
+        if why == Stop::Closed {
+            self.0.stop.set(Some(Stop::Closed));
+        }
+    }
+}
+
+pub struct FetchClient {
+    state: Rc<State>,
+    /// Bounds every request, reading the body included.
+    pub timeout_ms: Option<u64>,
+    /// What a network failure should advise (CORS settings, the relay).
+    pub advice: String,
+    /// Requests under this URL go to webdbc-relay's HTTP forwarding and carry its header.
+    relay_base: Option<String>,
+}
+
+impl FetchClient {
+    pub fn new(timeout_ms: Option<u64>, advice: String, relay_base: Option<String>) -> FetchClient {
+        FetchClient {
+            state: Rc::default(),
+            // 0 means none, as PostgreSQL's statement_timeout.
+            timeout_ms: timeout_ms.filter(|ms| *ms > 0),
+            advice,
+            relay_base,
+        }
+    }
+
+    /// A client of its own (for a cancel, which must not be aborted with what it cancels) to
+    /// the same places.
+    pub fn sibling(&self, timeout_ms: Option<u64>) -> FetchClient {
+        FetchClient::new(timeout_ms, self.advice.clone(), self.relay_base.clone())
+    }
+
+    pub fn abort_handle(&self) -> FetchAbort {
+        FetchAbort(self.state.clone())
+    }
+
+    async fn exchange(&self, req: &Request, controller: &AbortController) -> Result<Response> {
+        let init = RequestInit::new();
+        init.set_method(req.method);
+        let headers = Headers::new().map_err(|_| Error::interface("fetch Headers unavailable"))?;
+        for (k, v) in &req.headers {
+            headers
+                .append(k, v)
+                .map_err(|_| Error::interface(format!("invalid value for header {k}")))?;
+        }
+        if self
+            .relay_base
+            .as_ref()
+            .is_some_and(|base| req.url.starts_with(base.as_str()))
+        {
+            let _ = headers.append("X-Webdbc-Relay", "1");
+        }
+        init.set_headers(&headers);
+        if let Some(body) = &req.body {
+            init.set_body(&Uint8Array::from(body.as_slice()));
+        }
+        init.set_credentials(RequestCredentials::Omit);
+        init.set_signal(Some(&controller.signal()));
+        let resp: web_sys::Response = JsFuture::from(global_fetch(&req.url, &init))
+            .await
+            .map_err(|e| self.network_error(&req.url, &e, false))?
+            .unchecked_into();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let mut headers = Vec::new();
+        if let Ok(Some(entries)) = js_sys::try_iter(&resp.headers()) {
+            for entry in entries.flatten() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                    headers.push((k.to_ascii_lowercase(), v));
+                }
+            }
+        }
+        let fail = |e: JsValue| self.network_error(&req.url, &e, true);
+        let buffer = resp.array_buffer().map_err(fail)?;
+        let body = JsFuture::from(buffer).await.map_err(fail)?;
+        Ok(Response {
+            status: resp.status(),
+            content_type,
+            headers,
+            body: Uint8Array::new(&body).to_vec(),
+        })
+    }
+
+    /// Why a request failed; `answered` once the reply had started.
+    fn network_error(&self, url: &str, e: &JsValue, answered: bool) -> Error {
+        match self.state.stop.get() {
+            Some(Stop::Cancelled) => {
+                self.state.stop.set(None);
+                let mut e = Error::operational(
+                    "the statement was cancelled: its request was aborted (the server may still complete it)",
+                );
+                e.code = Some("57014".into());
+                e
+            }
+            Some(Stop::Closed) => Error::connection_lost("the connection was closed"),
+            None => {
+                let why = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| {
+                        let cause = js_sys::Reflect::get(e, &"cause".into())
+                            .ok()
+                            .and_then(|c| c.dyn_into::<js_sys::Error>().ok())
+                            .map(|c| format!(" ({})", String::from(c.message())))
+                            .unwrap_or_default();
+                        format!("{}{cause}", String::from(e.message()))
+                    })
+                    .unwrap_or_else(|| format!("{e:?}"));
+                if answered {
+                    return Error::connection_lost(format!(
+                        "{} broke off its reply: {why}",
+                        origin(url)
+                    ));
+                }
+                Error::operational(format!(
+                    "could not reach {}: {why}. {}",
+                    origin(url),
+                    self.advice
+                ))
+            }
+        }
+    }
+}
+
+/// `scheme://host:port` of a URL: what an error may show of it (never a user or password).
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}")
+}
+
+impl HttpClient for FetchClient {
+    async fn pause(&self, ms: u32) {
+        crate::web::timer::sleep(ms).await;
+    }
+
+    async fn send(&self, req: Request) -> Result<Response> {
+        if self.state.stop.get() == Some(Stop::Closed) {
+            return Err(Error::closed("connection"));
+        }
+        self.state.stop.set(None); // a cancel that found nothing running is forgotten
+        let controller =
+            AbortController::new().map_err(|_| Error::interface("AbortController unavailable"))?;
+        self.state.in_flight.borrow_mut().push(controller.clone());
+        let result = match self.timeout_ms {
+            Some(ms) => with_timeout(ms, "the request", self.exchange(&req, &controller)).await,
+            None => self.exchange(&req, &controller).await,
+        };
+        // Done or timed out: either way the request must not go on.
+        controller.abort();
+        self.state
+            .in_flight
+            .borrow_mut()
+            .retain(|c| !js_sys::Object::is(c, &controller));
+        result
+    }
+}

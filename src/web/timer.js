@@ -1,0 +1,17 @@
+// Timers for the wasm side: pauses inside operations and deadlines that do not keep Node alive.
+
+/** Resolves after `ms`: a pause inside an operation someone awaits, so Node keeps running for it. */
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A timer for `ms` milliseconds: `promise` resolves then, `cancel()` stops it. In Node it does not
+ * keep the process alive. */
+export function timer(ms) {
+  let id;
+  const promise = new Promise((resolve) => {
+    id = setTimeout(resolve, ms);
+    id?.unref?.();
+  });
+  return { promise, cancel: () => clearTimeout(id) };
+}
