@@ -59,7 +59,7 @@ pub(super) fn append_rows(
     rows: Vec<Row>,
     convert: &Convert,
 ) -> Result<()> {
-    let int64: Vec<bool> = cols.iter().map(|c| c.int64).collect();
+    let int64: Vec<bool> = cols.iter().map(|c| c.logical.is_int64()).collect();
     // Keys only for object rows: this runs for every fetch, fetchone included.
     let names: Vec<JsValue> = match convert.rows_as_objects {
         true => cols

@@ -91,9 +91,7 @@ impl Drop for AbortWatch {
 }
 
 fn aborted() -> Error {
-    let mut e = Error::operational("the statement was aborted by its AbortSignal");
-    e.code = Some("57014".into());
-    e
+    Error::cancelled("the statement was aborted by its AbortSignal")
 }
 
 #[wasm_bindgen]

@@ -78,7 +78,7 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
             Err(e) => failures.push(format!("{host}:{port}: {}", e.message)),
         }
     }
-    Err(Error::operational(format!(
+    Err(Error::network(format!(
         "could not connect to any Ignite address: {}",
         failures.join("; ")
     )))

@@ -8,14 +8,50 @@ use crate::core::value::Value;
 
 pub type Row = Vec<Value>;
 
+/// What a column holds, whatever the server calls its type: each protocol's type table decides
+/// it, and the bindings hand values out by it (64-bit integers as the `int64` option says).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogicalType {
+    Bool,
+    /// An integer that fits 32 bits.
+    Int,
+    /// A 64-bit integer (unsigned ones too: beyond i64 they arrive as exact decimals).
+    Int64,
+    Float,
+    Decimal,
+    Text,
+    Bytes,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Uuid,
+    Json,
+    Array(Box<LogicalType>),
+    /// Anything else: values say what they are.
+    Other,
+}
+
+impl LogicalType {
+    /// Its integers (or its elements') are 64-bit.
+    pub fn is_int64(&self) -> bool {
+        match self {
+            LogicalType::Int64 => true,
+            LogicalType::Array(element) => element.is_int64(),
+            _ => false,
+        }
+    }
+}
+
 /// PEP 249's seven description fields.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
     pub name: String,
     /// The backend's type name (`int8`, `numeric`, `text[]`).
     pub type_code: String,
-    /// Its integers are 64-bit (JavaScript gets them as the `int64` option says).
-    pub int64: bool,
+    /// What it holds, from the protocol's type table.
+    pub logical: LogicalType,
     pub display_size: Option<i64>,
     pub internal_size: Option<i64>,
     pub precision: Option<i64>,
@@ -25,11 +61,15 @@ pub struct Column {
 
 impl Column {
     /// A column known by name and type only; PEP 249's other fields unknown (None).
-    pub fn new(name: impl Into<String>, type_code: impl Into<String>, int64: bool) -> Column {
+    pub fn new(
+        name: impl Into<String>,
+        type_code: impl Into<String>,
+        logical: LogicalType,
+    ) -> Column {
         Column {
             name: name.into(),
             type_code: type_code.into(),
-            int64,
+            logical,
             display_size: None,
             internal_size: None,
             precision: None,
@@ -69,6 +109,36 @@ pub struct Batch {
     pub done: bool,
     /// Set with `done`: the final row count.
     pub rowcount: i64,
+}
+
+impl Outcome {
+    /// A statement that returned no rows, with its row count (-1: unknown).
+    pub fn done(rowcount: i64) -> Outcome {
+        Outcome {
+            columns: None,
+            rows: Vec::new(),
+            more: false,
+            rowcount,
+        }
+    }
+}
+
+/// The row count of an `executemany`, from each parameter set's count (-1: unknown): the sum
+/// of the known ones, saturating (a wire-controlled sum never wraps); -1 when none is known,
+/// 0 for no parameter sets.
+pub fn executemany_rowcount(counts: impl IntoIterator<Item = i64>) -> i64 {
+    let (mut any, mut known) = (false, None);
+    for c in counts {
+        any = true;
+        if c >= 0 {
+            known = Some(known.unwrap_or(0i64).saturating_add(c));
+        }
+    }
+    match known {
+        Some(total) => total,
+        None if any => -1,
+        None => 0,
+    }
 }
 
 impl Batch {
@@ -143,4 +213,25 @@ macro_rules! autocommit_only {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executemany_counts_what_is_known_and_never_wraps() {
+        assert_eq!(executemany_rowcount([1, 2, 3]), 6);
+        assert_eq!(executemany_rowcount([1, -1, 3]), 4);
+        assert_eq!(executemany_rowcount([-1, -1]), -1);
+        assert_eq!(executemany_rowcount([]), 0);
+        assert_eq!(executemany_rowcount([i64::MAX, i64::MAX]), i64::MAX);
+    }
+
+    #[test]
+    fn arrays_of_64_bit_integers_are_64_bit() {
+        let nested = LogicalType::Array(Box::new(LogicalType::Array(Box::new(LogicalType::Int64))));
+        assert!(nested.is_int64());
+        assert!(!LogicalType::Array(Box::new(LogicalType::Int)).is_int64());
+    }
 }

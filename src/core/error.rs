@@ -47,6 +47,41 @@ impl ErrorKind {
     }
 }
 
+/// Where an error came from, so a caller can tell a refusal from a broken network or a server
+/// that sent garbage without reading messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The caller or this driver: a bad URL or option, a value that cannot be sent or held.
+    Client,
+    /// The server, with its own code and message.
+    Server,
+    /// The network: a connection that could not be made or broke.
+    Network,
+    /// webdbc-relay refused or could not reach the database.
+    Relay,
+    /// The server sent bytes or a reply that do not follow its protocol.
+    Malformed,
+    /// A deadline of this driver passed.
+    Timeout,
+    /// The statement was cancelled (by `cancel()`, an AbortSignal, or a timeout on the server).
+    Cancelled,
+}
+
+impl Origin {
+    /// The name JavaScript and Python see (`error.origin`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Client => "client",
+            Origin::Server => "server",
+            Origin::Network => "network",
+            Origin::Relay => "relay",
+            Origin::Malformed => "malformed",
+            Origin::Timeout => "timeout",
+            Origin::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// An error with the server's own fields where the server gave them. Boxed: results stay small.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error(Box<Details>);
@@ -54,6 +89,7 @@ pub struct Error(Box<Details>);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Details {
     pub kind: ErrorKind,
+    pub origin: Origin,
     pub message: String,
     /// The server's error code: SQLSTATE for PostgreSQL.
     pub code: Option<String>,
@@ -74,6 +110,7 @@ impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error(Box::new(Details {
             kind,
+            origin: Origin::Client,
             message: message.into(),
             code: None,
             severity: None,
@@ -109,17 +146,54 @@ impl Error {
         Error::new(ErrorKind::NotSupported, message)
     }
 
+    /// The same error from another origin.
+    pub fn from_origin(mut self, origin: Origin) -> Error {
+        self.origin = origin;
+        self
+    }
+
+    /// An error the server reported, with its code when it gave one.
+    pub fn server(kind: ErrorKind, code: Option<String>, message: impl Into<String>) -> Error {
+        let mut e = Error::new(kind, message).from_origin(Origin::Server);
+        e.code = code;
+        e
+    }
+
     /// The server sent bytes that do not follow its protocol.
     pub fn malformed(what: impl fmt::Display) -> Error {
         Error::new(
             ErrorKind::Operational,
             format!("malformed reply from server: {what}"),
         )
+        .from_origin(Origin::Malformed)
     }
 
     /// The connection to the database (or relay) broke.
     pub fn connection_lost(why: impl fmt::Display) -> Error {
         Error::new(ErrorKind::Operational, format!("connection lost: {why}"))
+            .from_origin(Origin::Network)
+    }
+
+    /// The network failed before the server could answer.
+    pub fn network(message: impl Into<String>) -> Error {
+        Error::operational(message).from_origin(Origin::Network)
+    }
+
+    /// webdbc-relay refused, or could not reach the database.
+    pub fn relay(message: impl Into<String>) -> Error {
+        Error::operational(message).from_origin(Origin::Relay)
+    }
+
+    /// `what` did not finish within `ms` milliseconds.
+    pub fn timeout(what: &str, ms: u64) -> Error {
+        Error::operational(format!("{what} timed out after {ms} ms")).from_origin(Origin::Timeout)
+    }
+
+    /// The statement was cancelled; SQLSTATE 57014 (query_canceled), as PostgreSQL reports it.
+    pub fn cancelled(message: impl Into<String>) -> Error {
+        let mut e = Error::operational(message).from_origin(Origin::Cancelled);
+        e.code = Some("57014".into());
+        e
     }
 
     pub fn closed(what: &str) -> Error {

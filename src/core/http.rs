@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Result};
 
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -42,26 +42,11 @@ impl Request {
 
 /// A login the server refused with 401: the user, and what the server said of it.
 pub fn auth_failed(user: &str, said: &str) -> Error {
-    Error::operational(format!(
-        "authentication failed for user {user:?} (HTTP 401): {said}"
-    ))
-}
-
-/// Rows of a JSON array of arrays, each cell decoded by its column's type; a row of another
-/// width is malformed. The cells are moved into `decode`: no copy of a reply's values.
-pub fn json_rows<T>(
-    rows: Vec<serde_json::Value>,
-    types: &[T],
-    decode: impl Fn(&T, serde_json::Value) -> Result<crate::core::value::Value>,
-) -> Result<Vec<crate::core::Row>> {
-    rows.into_iter()
-        .map(|row| match row {
-            serde_json::Value::Array(cells) if cells.len() == types.len() => {
-                types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
-            }
-            _ => Err(Error::malformed("a row does not match the columns")),
-        })
-        .collect()
+    Error::server(
+        ErrorKind::Operational,
+        None,
+        format!("authentication failed for user {user:?} (HTTP 401): {said}"),
+    )
 }
 
 #[derive(Debug)]
@@ -83,6 +68,20 @@ impl Response {
 
     pub fn is_json(&self) -> bool {
         self.content_type.starts_with("application/json")
+    }
+
+    /// A reply that is not the answer asked for, as the error for it when nothing more specific
+    /// applies: `database` answered HTTP `status`, and what its body says.
+    pub fn refused(&self, database: &str) -> Error {
+        Error::server(
+            ErrorKind::Operational,
+            None,
+            format!(
+                "{database} answered HTTP {}: {}",
+                self.status,
+                self.excerpt()
+            ),
+        )
     }
 
     /// The body as text, cut to a length that fits an error message.
@@ -111,9 +110,15 @@ pub fn basic_auth(user: &str, password: &str) -> String {
     format!("Basic {token}")
 }
 
-/// Parses a JSON reply, keeping numbers exact (serde_json's `arbitrary_precision`).
+/// Parses a JSON reply into its typed shape (numbers kept exact: serde_json's
+/// `arbitrary_precision`). A reply of another shape is malformed.
+pub fn parse_reply<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T> {
+    serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid reply: {e}")))
+}
+
+/// Parses a JSON reply whose shape is open (a report handed on as it is).
 pub fn parse_json(resp: &Response) -> Result<serde_json::Value> {
-    serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid JSON: {e}")))
+    parse_reply(resp)
 }
 
 /// Percent-encodes a URL query component (everything but RFC 3986's unreserved characters).

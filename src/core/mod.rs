@@ -6,17 +6,22 @@
 mod backend;
 mod connection;
 mod cursor;
+pub mod decimal;
 pub mod dsn;
 pub mod error;
 pub mod http;
+pub mod pages;
 pub mod sql;
 pub mod transport;
 pub mod value;
 
-pub use backend::{no_transactions, Backend, Batch, Column, Outcome, Params, Row};
+pub use backend::{
+    executemany_rowcount, no_transactions, Backend, Batch, Column, LogicalType, Outcome, Params,
+    Row,
+};
 pub use connection::{Connection, WeakConnection};
 pub use cursor::Cursor;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Origin, Result};
 pub use http::HttpClient;
 pub use transport::Transport;
 pub use value::Value;

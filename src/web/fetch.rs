@@ -151,11 +151,9 @@ impl FetchClient {
         match self.state.stop.get() {
             Some(Stop::Cancelled) => {
                 self.state.stop.set(None);
-                let mut e = Error::operational(
+                Error::cancelled(
                     "the statement was cancelled: its request was aborted (the server may still complete it)",
-                );
-                e.code = Some("57014".into());
-                e
+                )
             }
             Some(Stop::Closed) => Error::connection_lost("the connection was closed"),
             None => {
@@ -176,7 +174,7 @@ impl FetchClient {
                         origin(url)
                     ));
                 }
-                Error::operational(format!(
+                Error::network(format!(
                     "could not reach {}: {why}. {}",
                     origin(url),
                     self.advice

@@ -40,9 +40,7 @@ pub async fn with_timeout<T>(
     futures::pin_mut!(fut);
     let result = match select(fut, expired).await {
         Either::Left((r, _)) => r,
-        Either::Right(_) => Err(Error::operational(format!(
-            "{what} timed out after {ms} ms"
-        ))),
+        Either::Right(_) => Err(Error::timeout(what, ms)),
     };
     clock.cancel();
     result

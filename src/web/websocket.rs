@@ -154,12 +154,12 @@ async fn refusal(url: &str, code: u16, reason: &str) -> Error {
     };
     match verdict.await {
         Some((400 | 403 | 401 | 404, body)) => {
-            Error::operational(format!("the relay at {at} refused the target: {body}"))
+            Error::relay(format!("the relay at {at} refused the target: {body}"))
         }
-        Some((status, body)) if status != 426 => Error::operational(format!(
+        Some((status, body)) if status != 426 => Error::relay(format!(
             "the relay at {at} failed the WebSocket upgrade: HTTP {status} {body}"
         )),
-        Some(_) => Error::operational(format!(
+        Some(_) => Error::relay(format!(
             "the WebSocket to the relay at {at} closed before opening (code {code}{})",
             if reason.is_empty() {
                 String::new()
@@ -167,7 +167,7 @@ async fn refusal(url: &str, code: u16, reason: &str) -> Error {
                 format!(": {reason}")
             }
         )),
-        None => Error::operational(format!("cannot reach the relay at {at}")),
+        None => Error::network(format!("cannot reach the relay at {at}")),
     }
 }
 
@@ -202,7 +202,7 @@ impl Transport for WsTransport {
                 Some(Event::Data(bytes)) => return Ok(bytes),
                 Some(Event::Open | Event::Error) => continue,
                 Some(Event::Close { code: 1011, reason }) => {
-                    Error::operational(format!("the relay could not reach the database: {reason}"))
+                    Error::relay(format!("the relay could not reach the database: {reason}"))
                 }
                 Some(Event::Close { code, reason }) if reason.is_empty() => {
                     Error::connection_lost(format!("the relay WebSocket closed (code {code})"))

@@ -9,11 +9,11 @@ use super::msg::{malformed, Reader, Writer};
 use super::tuple::{self, ty};
 use super::IgniteConfig;
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::sql;
+use crate::core::sql::{self, Marker};
 use crate::core::transport::Transport;
 use crate::core::value;
 use crate::core::value::Value;
-use crate::core::{Backend, Batch, Column, Outcome, Params, Row};
+use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params, Row};
 
 const MAGIC: &[u8; 4] = b"IGNI";
 /// Refuse frames beyond this: a garbage length must not make us wait for gigabytes.
@@ -346,17 +346,6 @@ impl<T: Transport> IgniteSession<T> {
         Ok(())
     }
 
-    /// Arguments as Ignite takes them: `?` markers in order of appearance, each a
-    /// (type, scale, value) triple.
-    fn arguments(stmt: &str, params: Params) -> Result<(String, Vec<Value>)> {
-        let scanned = sql::scan_for(stmt, &params)?;
-        let values = scanned.order(params)?;
-        let order = scanned.occurrences();
-        let marks = vec!["?".to_string(); values.len()];
-        let args = order.iter().map(|n| values[n - 1].clone()).collect();
-        Ok((scanned.render(&marks).sql, args))
-    }
-
     fn args_tuple(args: &[Value]) -> Result<Vec<u8>> {
         let mut elements = Vec::with_capacity(args.len() * 3);
         for a in args {
@@ -449,7 +438,7 @@ fn column(r: &mut Reader<'_>) -> Result<(Column, (i32, Option<i32>))> {
             precision: precision.map(i64::from),
             scale: scale.map(i64::from),
             null_ok: Some(nullable),
-            ..Column::new(name, type_code, t == ty::INT64)
+            ..Column::new(name, type_code, tuple::logical_type(t))
         },
         (t, scale),
     ))
@@ -459,9 +448,10 @@ impl<T: Transport> Backend for IgniteSession<T> {
     async fn execute(&mut self, stmt: &str, params: Params) -> Result<Outcome> {
         self.usable()?;
         self.close_cursor().await?;
-        let scanned_many = sql::scan_for(stmt, &params)?.statement_count > 1;
-        let (stmt, args) = Self::arguments(stmt, params)?;
-        if scanned_many {
+        // Arguments as Ignite takes them: `?` markers in order of appearance.
+        let bound = sql::bind(stmt, params, Marker::Question)?;
+        let (stmt, args) = (bound.sql(), &bound.values);
+        if bound.scanned.statement_count > 1 {
             // SQL_EXEC_SCRIPT has no transaction field: it would run outside the open one.
             if !self.autocommit {
                 return Err(Error::not_supported(
@@ -469,16 +459,16 @@ impl<T: Transport> Backend for IgniteSession<T> {
                      turn autocommit on for it, or run the statements one at a time",
                 ));
             }
-            return self.script(&stmt, &args).await;
+            return self.script(stmt, args).await;
         }
         self.begin_if_needed().await?;
         let mut w = Writer::default();
         self.properties(&mut w, true);
-        w.str(&stmt);
+        w.str(stmt);
         if args.is_empty() {
             w.nil();
         } else {
-            w.int(args.len() as i64).bin(&Self::args_tuple(&args)?);
+            w.int(args.len() as i64).bin(&Self::args_tuple(args)?);
         }
         w.int(self.observable);
         let body = self.request(op::SQL_EXEC, &w.0).await?;
@@ -528,19 +518,20 @@ impl<T: Transport> Backend for IgniteSession<T> {
             return Ok(0);
         }
         let n = param_sets.len();
-        let mut sql_text = String::new();
-        let mut rows = Vec::with_capacity(n);
-        let mut width = 0;
-        for p in param_sets {
-            let (text, args) = Self::arguments(stmt, p)?;
-            sql_text = text;
-            width = args.len();
-            rows.push(Self::args_tuple(&args)?);
-        }
+        let bound = sql::bind_many(stmt, param_sets, Marker::Question)?;
+        let width = bound.rows.first().map_or(0, Vec::len);
+        let rows = bound
+            .rows
+            .iter()
+            .map(|args| Self::args_tuple(args))
+            .collect::<Result<Vec<_>>>()?;
         self.begin_if_needed().await?;
         let mut w = Writer::default();
         self.properties(&mut w, true);
-        w.str(&sql_text).int(width as i64).int(n as i64).bool(true);
+        w.str(bound.sql())
+            .int(width as i64)
+            .int(n as i64)
+            .bool(true);
         for row in &rows {
             w.bin(row);
         }
@@ -553,11 +544,8 @@ impl<T: Transport> Backend for IgniteSession<T> {
                 r.bool()?;
                 r.bool()?;
                 let count = r.int()?.max(0) as usize;
-                let mut total = 0i64;
-                for _ in 0..count {
-                    total += r.long()?.max(0);
-                }
-                Ok(total)
+                let counts = (0..count).map(|_| r.long()).collect::<Result<Vec<_>>>()?;
+                Ok(executemany_rowcount(counts))
             }
             Err((mut e, Some(counters))) => {
                 e.message = format!(

@@ -4,6 +4,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::value::{self, Interval, Value};
+use crate::core::LogicalType;
 
 /// `org.apache.ignite.sql.ColumnType` ids.
 pub mod ty {
@@ -49,6 +50,26 @@ pub fn type_name(id: i32) -> &'static str {
         ty::PERIOD => "PERIOD",
         ty::DURATION => "DURATION",
         _ => "UNKNOWN",
+    }
+}
+
+/// What a type id holds, for the bindings.
+pub fn logical_type(id: i32) -> LogicalType {
+    match id {
+        ty::BOOLEAN => LogicalType::Bool,
+        ty::INT8 | ty::INT16 | ty::INT32 => LogicalType::Int,
+        ty::INT64 => LogicalType::Int64,
+        ty::FLOAT | ty::DOUBLE => LogicalType::Float,
+        ty::DECIMAL => LogicalType::Decimal,
+        ty::DATE => LogicalType::Date,
+        ty::TIME => LogicalType::Time,
+        ty::DATETIME => LogicalType::Timestamp,
+        ty::TIMESTAMP => LogicalType::TimestampTz,
+        ty::UUID => LogicalType::Uuid,
+        ty::STRING => LogicalType::Text,
+        ty::BYTE_ARRAY => LogicalType::Bytes,
+        ty::PERIOD | ty::DURATION => LogicalType::Interval,
+        _ => LogicalType::Other,
     }
 }
 

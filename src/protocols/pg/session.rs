@@ -20,10 +20,10 @@ use super::cancel::CancelToken;
 use super::types;
 use super::PgConfig;
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::sql::{self, Scanned};
+use crate::core::sql::{self, Marker, Scanned};
 use crate::core::transport::Transport;
 use crate::core::value::Value;
-use crate::core::{Backend, Batch, Column, Outcome, Params, Row};
+use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params, Row};
 
 /// Which server speaks the protocol, from what it announces at startup (shared/protocols/
 /// postgres-wire.md §10-11). QuestDB needs no switch: its SQLSTATE 00000 errors are errors here
@@ -406,11 +406,10 @@ impl<T: Transport> PgSession<T> {
         while let Some(f) = fields.next().map_err(Error::malformed)? {
             let [display_size, internal_size, precision, scale] =
                 types::column_sizes(f.type_oid(), f.type_size(), f.type_modifier());
-            let type_code = types::type_name(f.type_oid());
             columns.push(Column {
                 name: f.name().to_string(),
-                int64: type_code.starts_with("int8"),
-                type_code,
+                type_code: types::type_name(f.type_oid()),
+                logical: types::logical_type(f.type_oid()),
                 display_size,
                 internal_size,
                 precision,
@@ -660,8 +659,9 @@ impl<T: Transport> Backend for PgSession<T> {
     async fn execute(&mut self, sql: &str, params: Params) -> Result<Outcome> {
         self.usable()?;
         self.discard().await?;
-        let scanned = sql::scan_for(sql, &params)?;
-        let values = scanned.order(params)?;
+        let sql::Bound {
+            scanned, values, ..
+        } = sql::bind(sql, params, Marker::Dollar)?;
         if scanned.copy_stream && scanned.statement_count == 1 {
             return Err(copy_not_supported());
         }
@@ -738,20 +738,16 @@ impl<T: Transport> Backend for PgSession<T> {
     async fn execute_many(&mut self, sql: &str, param_sets: Vec<Params>) -> Result<i64> {
         self.usable()?;
         self.discard().await?;
-        let Some(first) = param_sets.first() else {
+        if param_sets.is_empty() {
             return Ok(0);
-        };
-        let scanned = sql::scan_for(sql, first)?;
+        }
+        let sql::BoundMany { scanned, rows } = sql::bind_many(sql, param_sets, Marker::Dollar)?;
         if scanned.copy_stream {
             return Err(copy_not_supported());
         }
         if scanned.statement_count > 1 {
             return Err(Error::programming("executemany takes a single statement"));
         }
-        let rows = param_sets
-            .into_iter()
-            .map(|p| scanned.order(p))
-            .collect::<Result<Vec<_>>>()?;
         let mut out = BytesMut::new();
         let begin = self.begin_if_needed(&mut out)?;
         frontend::parse("", &scanned.sql, Self::param_oids(&rows), &mut out)
@@ -767,11 +763,11 @@ impl<T: Transport> Backend for PgSession<T> {
                 return Err(self.resync(e, true).await);
             }
         }
-        let mut total = 0i64;
+        let mut counts = Vec::with_capacity(rows.len());
         loop {
             match self.next().await? {
                 Message::CommandComplete(body) => {
-                    total += rowcount_of(body.tag().unwrap_or("")).max(0)
+                    counts.push(rowcount_of(body.tag().unwrap_or("")))
                 }
                 Message::ErrorResponse(body) => {
                     let e = self.server_error(body.fields(), Some(&scanned));
@@ -779,7 +775,7 @@ impl<T: Transport> Backend for PgSession<T> {
                 }
                 Message::ReadyForQuery(b) => {
                     self.ready(b.status());
-                    return Ok(total);
+                    return Ok(executemany_rowcount(counts));
                 }
                 Message::CopyInResponse(_) | Message::CopyOutResponse(_) => {
                     // Not reachable for COPY statements (refused above); never wait forever.

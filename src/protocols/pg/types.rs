@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::core::error::{Error, Result};
 use crate::core::value::{self, Interval, Value};
+use crate::core::LogicalType;
 
 /// (OID, name, array OID) of the types decoded to something other than text.
 const TYPES: &[(u32, &str, u32)] = &[
@@ -63,6 +64,30 @@ pub fn type_name(oid: u32) -> String {
     match element_of(oid) {
         Some(elem) => format!("{}[]", type_name(elem)),
         None => format!("oid:{oid}"),
+    }
+}
+
+/// What a type holds, for the bindings: by OID, arrays by their element.
+pub fn logical_type(oid: u32) -> LogicalType {
+    match oid {
+        16 => LogicalType::Bool,
+        17 => LogicalType::Bytes,
+        20 => LogicalType::Int64,
+        21 | 23 | 26 => LogicalType::Int,
+        700 | 701 => LogicalType::Float,
+        1700 => LogicalType::Decimal,
+        18 | 19 | 25 | 1042 | 1043 => LogicalType::Text,
+        114 | 3802 => LogicalType::Json,
+        1082 => LogicalType::Date,
+        1083 => LogicalType::Time,
+        1114 => LogicalType::Timestamp,
+        1184 => LogicalType::TimestampTz,
+        1186 => LogicalType::Interval,
+        2950 => LogicalType::Uuid,
+        _ => match element_of(oid) {
+            Some(elem) => LogicalType::Array(Box::new(logical_type(elem))),
+            None => LogicalType::Other,
+        },
     }
 }
 

@@ -1,0 +1,84 @@
+//! What QuestDB's `/exec` answers, as types, and its errors.
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::core::error::{Error, ErrorKind};
+use crate::core::http::{auth_failed, parse_reply, Response};
+use crate::core::sql::Scanned;
+
+/// An `/exec` reply: a result window, what a statement did, or an error (which may come after
+/// rows, in a reply of status 200).
+#[derive(Deserialize, Debug, Default)]
+pub struct ExecResponse {
+    #[serde(default)]
+    pub columns: Option<Vec<ColumnInfo>>,
+    #[serde(default)]
+    pub dataset: Option<Vec<Vec<Json>>>,
+    /// Every row of the result (asked with `count=true`).
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub ddl: Option<String>,
+    #[serde(default)]
+    pub dml: Option<String>,
+    #[serde(default)]
+    pub updated: Option<i64>,
+    #[serde(default)]
+    pub error: Option<String>,
+    /// QuestDB's 0-based offset of the error in the SQL it ran: a number, or its text.
+    #[serde(default)]
+    pub position: Option<Json>,
+    #[serde(default, rename = "errorPos")]
+    pub error_pos: Option<u64>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+pub struct ColumnInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default, rename = "elemType")]
+    pub elem_type: Option<String>,
+    #[serde(default)]
+    pub dim: Option<u64>,
+}
+
+impl ExecResponse {
+    /// What the statement did, when it returned no rows: DDL, or DML with its count.
+    pub fn is_statement(&self) -> bool {
+        self.ddl.is_some() || self.dml.is_some()
+    }
+
+    /// The reply's error, if it carries one, with its position mapped into the caller's SQL.
+    pub fn error(&self, status: u16, query: &Scanned) -> Option<Error> {
+        let message = self.error.as_deref()?;
+        let kind = match status {
+            500.. => ErrorKind::Internal,
+            _ if message.contains("timeout") => ErrorKind::Operational,
+            _ => ErrorKind::Programming,
+        };
+        let mut e = Error::server(kind, None, message);
+        let pos = match &self.position {
+            Some(Json::Number(n)) => n.as_u64(),
+            Some(Json::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .or(self.error_pos);
+        if let Some(p) = pos {
+            e.position = Some(query.original_position((p as usize).saturating_add(1)) as u32);
+        }
+        Some(e)
+    }
+}
+
+/// A reply other than 200 as the error it reports.
+pub fn reply_error(resp: &Response, query: &Scanned, user: Option<&str>) -> Error {
+    if resp.status == 401 {
+        return auth_failed(user.unwrap_or(""), &resp.excerpt());
+    }
+    parse_reply::<ExecResponse>(resp)
+        .ok()
+        .and_then(|reply| reply.error(resp.status, query))
+        .unwrap_or_else(|| resp.refused("QuestDB"))
+}
