@@ -138,8 +138,21 @@ export const apilevel: "2.0";
 export const threadsafety: 1;
 export const paramstyle: "qmark";
 
+/** Where an error came from: the server (with its own code), the network, webdbc-relay, a
+ * reply that breaks the protocol, a deadline of the client, a cancel, or the call itself. */
+export type ErrorOrigin =
+  | "server"
+  | "network"
+  | "relay"
+  | "malformed"
+  | "timeout"
+  | "cancelled"
+  | "client";
+
 /** PEP 249 `Error`. Server errors carry the server's fields. */
 export class WebdbcError extends Error {
+  /** Where the error came from; set on every error webdbc raises. */
+  origin?: ErrorOrigin;
   /** The server's error code: SQLSTATE for PostgreSQL and its dialects, `IGN-<GROUP>-<n>` for
    * Ignite, the vendor's code for the HTTP databases. */
   code?: string;

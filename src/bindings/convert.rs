@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::errors::set;
+use crate::core::decimal;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::value::{self, Value};
 use crate::core::{Column, Params, Row};
@@ -166,33 +167,12 @@ fn decimal_to_number(s: &str) -> Result<f64> {
     let f: f64 = s
         .parse()
         .map_err(|_| Error::data(format!("cannot read numeric {s:?}")))?;
-    if normalize_decimal(&f.to_string()) != normalize_decimal(s) {
+    if decimal::canonical(&f.to_string()) != decimal::canonical(s) {
         return Err(Error::data(format!(
             "numeric {s} has no exact JS number; connect with numeric: 'string' to keep it exact"
         )));
     }
     Ok(f)
-}
-
-fn normalize_decimal(s: &str) -> String {
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let int = int.trim_start_matches('0');
-    let frac = frac.trim_end_matches('0');
-    let body = match (int.is_empty(), frac.is_empty()) {
-        (true, true) => return "0".into(),
-        (_, true) => int.to_string(),
-        (true, false) => format!("0.{frac}"),
-        (false, false) => format!("{int}.{frac}"),
-    };
-    if neg {
-        format!("-{body}")
-    } else {
-        body
-    }
 }
 
 pub(super) fn to_params(params: &JsValue) -> Result<Params> {

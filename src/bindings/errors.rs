@@ -34,6 +34,7 @@ pub fn to_js(e: Error) -> JsValue {
             set(f, k, v.as_str());
         }
     };
+    set(&f, "origin", e.origin.name());
     opt(&f, "code", &e.code);
     opt(&f, "sqlstate", &e.code);
     opt(&f, "severity", &e.severity);

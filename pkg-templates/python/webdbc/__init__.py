@@ -46,11 +46,14 @@ class Warning(Exception):  # noqa: A001 (PEP 249's name)
 
 
 class Error(Exception):
-    """Server errors carry the server's fields: `code` (and `sqlstate`, the same), `severity`,
-    `detail`, `hint`, `position` (in the SQL you wrote), `where`, `schema`, `table`, `column`,
-    `data_type`, `constraint`; fields the server did not send are None."""
+    """Every error says where it came from in `origin`: "server", "network", "relay",
+    "malformed" (a reply that breaks the protocol), "timeout", "cancelled" or "client" (the call
+    itself). Server errors carry the server's fields: `code` (and `sqlstate`, the same),
+    `severity`, `detail`, `hint`, `position` (in the SQL you wrote), `where`, `schema`, `table`,
+    `column`, `data_type`, `constraint`; fields the server did not send are None."""
 
     _FIELDS = {
+        "origin": "origin",
         "code": "code", "sqlstate": "sqlstate", "severity": "severity", "detail": "detail",
         "hint": "hint", "position": "position", "where": "where", "schema": "schema",
         "table": "table", "column": "column", "data_type": "dataType", "constraint": "constraint",
