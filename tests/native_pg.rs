@@ -476,3 +476,45 @@ async fn a_connection_cut_mid_result_fails_and_stays_failed() {
     let again = cur.execute("SELECT 1", Params::none()).await.unwrap_err();
     assert_eq!(again.kind, ErrorKind::Operational);
 }
+
+#[tokio::test]
+async fn the_cancel_token_stops_a_running_statement_from_another_connection() {
+    use webdbc::core::{Backend, Origin};
+    let cfg = pg_config(true, 100);
+    let mut s = session(&cfg).await.unwrap();
+    let token = s.cancel_token();
+    let started = std::time::Instant::now();
+    let cancel = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut tcp = tokio::net::TcpStream::connect((cfg.host.as_str(), cfg.port))
+            .await
+            .unwrap();
+        tcp.write_all(&token.request().unwrap()).await.unwrap();
+        // The server reads the request and closes the connection without a word.
+        assert_eq!(tcp.read(&mut [0u8; 16]).await.unwrap(), 0);
+    };
+    let (result, ()) = tokio::join!(s.execute("SELECT pg_sleep(10)", Params::none()), cancel);
+    let e = result.unwrap_err();
+    assert_eq!(
+        (e.kind, e.code.as_deref(), e.origin),
+        (ErrorKind::Operational, Some("57014"), Origin::Server)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let out = s.execute("SELECT 1", Params::none()).await.unwrap();
+    assert_eq!(ints(&out.rows), vec![1], "usable after a cancel");
+}
+
+#[tokio::test]
+async fn close_ends_an_open_result_and_the_session() {
+    use webdbc::core::{Backend, Origin};
+    let mut s = session(&pg_config(true, 2)).await.unwrap();
+    let out = s
+        .execute("SELECT generate_series(1, 10)", Params::none())
+        .await
+        .unwrap();
+    assert!(out.more, "a result still streaming");
+    s.close().await;
+    let e = s.execute("SELECT 1", Params::none()).await.unwrap_err();
+    assert!(e.message.contains("connection is closed"), "{e}");
+    assert_eq!(e.origin, Origin::Client);
+}

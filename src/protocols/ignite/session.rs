@@ -113,7 +113,7 @@ fn error_body(r: &mut Reader<'_>) -> Result<(Error, Option<Vec<i64>>)> {
         (3, _) | (1, _) => ErrorKind::Internal,
         _ => ErrorKind::Database,
     };
-    let mut e = Error::new(kind, message);
+    let mut e = Error::server(kind, None, message);
     e.code = Some(format!(
         "IGN-{}-{number}",
         GROUPS.get(group).copied().unwrap_or("UNKNOWN")

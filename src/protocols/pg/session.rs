@@ -271,7 +271,7 @@ impl<T: Transport> PgSession<T> {
     }
 
     fn server_error(&mut self, mut fields: ErrorFields<'_>, scanned: Option<&Scanned>) -> Error {
-        let mut e = Error::new(ErrorKind::Database, String::new());
+        let mut e = Error::server(ErrorKind::Database, None, String::new());
         let mut fatal = false;
         while let Ok(Some(f)) = fields.next() {
             let v = String::from_utf8_lossy(f.value_bytes()).into_owned();
@@ -819,12 +819,11 @@ impl<T: Transport> Backend for PgSession<T> {
             return Ok(());
         }
         if self.command("COMMIT").await? == "ROLLBACK" {
-            let mut e = Error::new(
+            return Err(Error::server(
                 ErrorKind::Internal,
+                Some("25P02".into()),
                 "COMMIT rolled the transaction back: an earlier statement in it failed",
-            );
-            e.code = Some("25P02".into());
-            return Err(e);
+            ));
         }
         Ok(())
     }
