@@ -643,6 +643,7 @@ enum Done {
     },
 }
 
+/// Statements of a script, split at `;` outside quotes.
 fn statements(script: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     let mut quote = None;

@@ -437,8 +437,6 @@ pub(super) fn read_args(r: &mut Rd<'_>) -> R<Vec<Sql>> {
     arguments(untuple(r.bin()?, n * 3)?)
 }
 
-/// Statements of a script, split at `;` outside quotes.
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,6 +156,7 @@ pub(super) fn error_body(b: &mut Vec<u8>, e: &IgErr) {
     }
 }
 
+/// One frame: its 4-byte length, then that many bytes.
 pub(super) async fn read_frame(rd: &mut (impl AsyncRead + Unpin)) -> std::io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     rd.read_exact(&mut len).await?;
@@ -168,6 +169,7 @@ pub(super) async fn read_frame(rd: &mut (impl AsyncRead + Unpin)) -> std::io::Re
     Ok(buf)
 }
 
+/// The response to request `id`: its payload, or its error body.
 pub(super) async fn respond(
     wr: &tokio::sync::Mutex<impl AsyncWrite + Unpin>,
     id: i64,
