@@ -1,83 +1,98 @@
-//! The end-to-end scenarios (tests/scenarios.js) in headless Chromium through wasm-bindgen-test.
+//! The end-to-end scenarios (tests/scenarios/, listed by its index.js) in headless Chromium
+//! through wasm-bindgen-test.
 //! Built under webdbc-testenv: the server URLs are compiled in, since a browser page has no
 //! environment.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-macro_rules! scenarios {
-    ($($name:ident => $js:literal),* $(,)?) => {
-        #[wasm_bindgen(module = "/tests/scenarios.js")]
-        extern "C" {
-            $(
-                #[wasm_bindgen(catch, js_name = $js)]
-                async fn $name(api: &JsValue, env: &JsValue) -> Result<JsValue, JsValue>;
-            )*
-        }
-        mod browser {
-            use super::*;
-            $(
-                #[wasm_bindgen_test]
-                async fn $name() {
-                    if let Err(e) = super::$name(&api(), &env()).await {
-                        panic!("{}", describe(&e));
-                    }
-                }
-            )*
-        }
-    };
+// The scenario modules, loaded from blob URLs with their imports rewritten to each other's:
+// wasm-bindgen copies a snippet alone, without the files it imports.
+#[wasm_bindgen(inline_js = r#"
+export async function scenarios(files) {
+  const urls = new Map();
+  const load = (name) => {
+    if (!urls.has(name)) {
+      const text = files[name].replace(/from "\.\/([\w-]+\.js)"/g, (_, dep) => `from "${load(dep)}"`);
+      urls.set(name, URL.createObjectURL(new Blob([text], { type: "text/javascript" })));
+    }
+    return urls.get(name);
+  };
+  return (await import(load("index.js"))).all;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn scenarios(files: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-scenarios! {
-    booklist => "booklist",
-    auth_methods => "authMethods",
-    types_round_trip => "typesRoundTrip",
-    value_options => "valueOptions",
-    streaming => "streaming",
-    bounded_memory => "boundedMemory",
-    transactions => "transactions",
-    server_errors => "serverErrors",
-    connect_failures => "connectFailures",
-    killed_mid_result => "killedMidResult",
-    cancel => "cancel",
-    close_while_running => "closeWhileRunning",
-    crate_seed_flow => "crateSeedFlow",
-    crate_booklist => "crateBooklist",
-    crate_types => "crateTypes",
-    crate_streaming => "crateStreaming",
-    crate_errors => "crateErrors",
-    crate_connect_failures => "crateConnectFailures",
-    crate_cancel => "crateCancel",
-    crate_through_relay => "crateThroughRelay",
-    databend_seed_flow => "databendSeedFlow",
-    databend_types => "databendTypes",
-    databend_paging => "databendPaging",
-    databend_transactions => "databendTransactions",
-    databend_errors => "databendErrors",
-    databend_cancel => "databendCancel",
-    questdb_seed_flow => "questdbSeedFlow",
-    questdb_types => "questdbTypes",
-    questdb_injection => "questdbInjection",
-    questdb_paging => "questdbPaging",
-    questdb_errors => "questdbErrors",
-    questdb_import => "questdbImport",
-    questdb_cancel => "questdbCancel",
-    databricks_seed_flow => "databricksSeedFlow",
-    databricks_types => "databricksTypes",
-    databricks_chunks => "databricksChunks",
-    databricks_errors => "databricksErrors",
-    databricks_async => "databricksAsync",
-    ignite_seed_flow => "igniteSeedFlow",
-    ignite_types => "igniteTypes",
-    ignite_paging => "ignitePaging",
-    ignite_errors => "igniteErrors",
-    ignite_cancel => "igniteCancel",
-    pg_crate_dialect => "pgCrateDialect",
-    pg_quest_dialect => "pgQuestDialect",
+/// The files of tests/scenarios/; `index.js` lists the scenarios.
+macro_rules! files {
+    ($($name:literal),* $(,)?) => {{
+        let files = Object::new();
+        $(set(&files, $name, &include_str!(concat!("scenarios/", $name)).into());)*
+        files
+    }};
+}
+
+/// Every scenario of the registry, in turn; the failures are reported together, by name.
+#[wasm_bindgen_test]
+async fn all_scenarios() {
+    let files = files!(
+        "index.js",
+        "assert.js",
+        "support.js",
+        "postgres.js",
+        "cratedb.js",
+        "databend.js",
+        "questdb.js",
+        "databricks.js",
+        "ignite.js",
+        "dialects.js",
+    );
+    let all: Object = scenarios(&files.into())
+        .await
+        .map_err(|e| describe(&e))
+        .unwrap()
+        .unchecked_into();
+    let (api, env) = (api(), env());
+    let mut failed = Vec::new();
+    let entries = Object::entries(&all);
+    for entry in entries.iter() {
+        let entry: js_sys::Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let scenario: js_sys::Function = entry.get(1).unchecked_into();
+        let started = js_sys::Date::now();
+        let outcome = match scenario.call2(&JsValue::NULL, &api, &env) {
+            Ok(p) => JsFuture::from(Promise::resolve(&p)).await.map(drop),
+            Err(e) => Err(e),
+        };
+        let ms = js_sys::Date::now() - started;
+        match outcome {
+            Ok(()) => console_log!("ok {name} ({ms:.0} ms)"),
+            Err(e) => {
+                console_log!("FAILED {name}: {}", describe(&e));
+                failed.push(format!("{name}: {}", describe(&e)));
+            }
+        }
+    }
+    assert!(
+        entries.length() >= 45,
+        "the registry lists {} scenarios",
+        entries.length()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} scenarios failed:\n{}",
+        failed.len(),
+        entries.length(),
+        failed.join("\n")
+    );
 }
 
 fn describe(e: &JsValue) -> String {

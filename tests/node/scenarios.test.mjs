@@ -2,7 +2,7 @@
 // Run under webdbc-testenv, with a global WebSocket (Node 20: --experimental-websocket).
 import { test } from "node:test";
 import * as webdbc from "../../pkg/node.js";
-import { all } from "../scenarios.js";
+import { all } from "../scenarios/index.js";
 
 const env = {
   relay: process.env.WEBDBC_TEST_RELAY,

@@ -168,6 +168,7 @@ async def test_transactions_and_errors():
     await conn.commit()
     e = await araises(webdbc.IntegrityError, cur.execute("INSERT INTO u VALUES (?, ?)", [1, "b"]))
     eq((e.code, e.sqlstate, e.constraint, e.table), ("23505", "23505", "u_pkey", "u"), "server fields")
+    eq(e.origin, "server", "where the error came from")
     assert "Key (id)=(1) already exists" in e.detail, e.detail
     await conn.rollback()
     bad = "SELECT ?, ? FROM u WHER id = 1"
