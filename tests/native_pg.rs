@@ -2,44 +2,16 @@
 //! which starts the server and sets WEBDBC_TEST_* (the README's test command does).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
+use support::stream::Stream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use webdbc::core::transport::Transport;
 use webdbc::core::value::Value;
 use webdbc::core::{Connection, Params};
 use webdbc::protocols::pg::{PgConfig, PgSession};
 use webdbc::{Error, ErrorKind, Result};
 
-struct Tcp(Option<tokio::net::TcpStream>);
-
-impl Transport for Tcp {
-    async fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        let s = self
-            .0
-            .as_mut()
-            .ok_or_else(|| Error::connection_lost("closed"))?;
-        s.write_all(bytes).await.map_err(Error::connection_lost)
-    }
-
-    async fn recv(&mut self) -> Result<Vec<u8>> {
-        let s = self
-            .0
-            .as_mut()
-            .ok_or_else(|| Error::connection_lost("closed"))?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match s.read(&mut buf).await {
-            Ok(0) => Err(Error::connection_lost("the server closed the connection")),
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(buf)
-            }
-            Err(e) => Err(Error::connection_lost(e)),
-        }
-    }
-
-    fn close(&mut self) {
-        self.0 = None;
-    }
-}
+type Tcp = Stream<tokio::net::TcpStream>;
 
 fn url(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
@@ -51,7 +23,7 @@ async fn session(cfg: &PgConfig) -> Result<PgSession<Tcp>> {
     let tcp = tokio::net::TcpStream::connect((cfg.host.as_str(), cfg.port))
         .await
         .map_err(Error::connection_lost)?;
-    PgSession::connect(Tcp(Some(tcp)), cfg).await
+    PgSession::connect(Stream::new(tcp).0, cfg).await
 }
 
 async fn connect_url(var: &str) -> Result<Connection<PgSession<Tcp>>> {

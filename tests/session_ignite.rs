@@ -7,13 +7,17 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::memory::{Memory, Sender};
+use support::stream::{Memory, Sender};
 use support::{drain, ints};
+use tokio::io::DuplexStream;
 use webdbc::core::{Backend, ErrorKind, Origin, Params, Value};
 use webdbc::protocols::ignite::{IgniteConfig, IgniteSession};
 use webdbc_testkit::ignite::connect_in_memory;
 
-async fn connect(page_size: i32, autocommit: bool) -> (IgniteSession<Memory>, Sender) {
+async fn connect(
+    page_size: i32,
+    autocommit: bool,
+) -> (IgniteSession<Memory>, Sender<DuplexStream>) {
     let (transport, sender) = Memory::new(connect_in_memory(false, 0));
     let cfg = IgniteConfig {
         page_size,

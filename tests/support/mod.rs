@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses part of it
 
 pub mod http;
-pub mod memory;
+pub mod stream;
 
 use webdbc::core::{Backend, Row, Value};
 use webdbc::Result;

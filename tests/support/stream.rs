@@ -1,36 +1,38 @@
-//! A [`Transport`] over an in-memory byte stream (a tokio duplex), for sessions talking to a
-//! server running in the same process.
+//! A [`Transport`] over a tokio byte stream: a TCP socket to a real server, or an in-memory
+//! duplex to one running in the same process.
 
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Mutex;
 use webdbc::core::transport::Transport;
 use webdbc::{Error, Result};
 
-type Writer = Arc<Mutex<WriteHalf<DuplexStream>>>;
+type Writer<S> = Arc<Mutex<WriteHalf<S>>>;
 
-pub struct Memory {
-    read: Option<ReadHalf<DuplexStream>>,
-    write: Writer,
+pub struct Stream<S> {
+    read: Option<ReadHalf<S>>,
+    write: Writer<S>,
 }
 
-/// Sends on the same stream from outside the session (as a canceller does on a socket).
-#[derive(Clone)]
-pub struct Sender(Writer);
+/// The in-memory stream sessions use against the Ignite node.
+pub type Memory = Stream<tokio::io::DuplexStream>;
 
-impl Sender {
+/// Sends on the same stream from outside the session (as a canceller does on a socket).
+pub struct Sender<S>(Writer<S>);
+
+impl<S: AsyncWrite> Sender<S> {
     pub async fn send(&self, bytes: &[u8]) {
         self.0.lock().await.write_all(bytes).await.unwrap();
     }
 }
 
-impl Memory {
-    pub fn new(stream: DuplexStream) -> (Memory, Sender) {
+impl<S: AsyncRead + AsyncWrite> Stream<S> {
+    pub fn new(stream: S) -> (Stream<S>, Sender<S>) {
         let (read, write) = tokio::io::split(stream);
         let write = Arc::new(Mutex::new(write));
         (
-            Memory {
+            Stream {
                 read: Some(read),
                 write: write.clone(),
             },
@@ -39,7 +41,7 @@ impl Memory {
     }
 }
 
-impl Transport for Memory {
+impl<S: AsyncRead + AsyncWrite> Transport for Stream<S> {
     async fn send(&mut self, bytes: &[u8]) -> Result<()> {
         if self.read.is_none() {
             return Err(Error::connection_lost("closed"));
