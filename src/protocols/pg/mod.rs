@@ -2,7 +2,12 @@
 //! (sans-IO); this module adds configuration, the session state machine and value codecs.
 
 mod cancel;
+mod error;
+mod query;
+mod query_many;
 mod session;
+mod simple_query;
+mod startup;
 pub mod types;
 
 pub use cancel::CancelToken;
