@@ -16,7 +16,7 @@ pub use cancel::Canceller;
 
 use crate::core::dsn::Dsn;
 use crate::core::error::{Error, Result};
-use crate::protocols::questdb;
+use crate::protocols::pg;
 
 /// Connect options, whatever API they came from. `None` leaves the URL's (or the protocol's)
 /// own setting.
@@ -86,7 +86,7 @@ pub async fn connect(url: &str, opts: Options) -> Result<Connected> {
     let conn = match scheme.as_str() {
         "postgres" | "postgresql" | "crate+pg" => postgres::open(url, opts).await?,
         // QuestDB's Postgres-wire port; its REST API otherwise.
-        "questdb" if Dsn::parse(url)?.port == Some(questdb::PG_WIRE_PORT) => {
+        "questdb" if Dsn::parse(url)?.port == Some(pg::QUESTDB_PORT) => {
             postgres::open(url, opts).await?
         }
         "crate" | "http" | "https" => http::open_crate(url, opts).await?,

@@ -6,6 +6,7 @@ mod cancel;
 pub mod msg;
 mod session;
 pub mod tuple;
+pub mod values;
 
 pub use cancel::CancelToken;
 pub use session::IgniteSession;

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::cancel::CancelToken;
 use super::msg::{malformed, Reader, Writer};
 use super::tuple::{self, ty};
+use super::values;
 use super::IgniteConfig;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::sql::{self, Marker};
@@ -349,7 +350,7 @@ impl<T: Transport> IgniteSession<T> {
     fn args_tuple(args: &[Value]) -> Result<Vec<u8>> {
         let mut elements = Vec::with_capacity(args.len() * 3);
         for a in args {
-            elements.extend(tuple::argument(a)?);
+            elements.extend(values::argument(a)?);
         }
         Ok(tuple::build(&elements))
     }
@@ -364,7 +365,7 @@ impl<T: Transport> IgniteSession<T> {
                 types
                     .iter()
                     .zip(elements)
-                    .map(|(&(t, scale), e)| tuple::decode(t, scale, e))
+                    .map(|(&(t, scale), e)| values::decode(t, scale, e))
                     .collect::<Result<Row>>()?,
             );
         }
@@ -395,9 +396,11 @@ impl<T: Transport> IgniteSession<T> {
         Ok(())
     }
 
-    async fn script(&mut self, stmt: &str, args: &[Value]) -> Result<Outcome> {
+    /// The payload of SQL_EXEC (`in_tx`: with the transaction field) and SQL_EXEC_SCRIPT:
+    /// properties, the statement, its arguments, the observable timestamp.
+    fn statement(&self, in_tx: bool, stmt: &str, args: &[Value]) -> Result<Vec<u8>> {
         let mut w = Writer::default();
-        self.properties(&mut w, false);
+        self.properties(&mut w, in_tx);
         w.str(stmt);
         if args.is_empty() {
             w.nil();
@@ -405,7 +408,12 @@ impl<T: Transport> IgniteSession<T> {
             w.int(args.len() as i64).bin(&Self::args_tuple(args)?);
         }
         w.int(self.observable);
-        self.request(op::SQL_EXEC_SCRIPT, &w.0).await?;
+        Ok(w.0)
+    }
+
+    async fn script(&mut self, stmt: &str, args: &[Value]) -> Result<Outcome> {
+        let payload = self.statement(false, stmt, args)?;
+        self.request(op::SQL_EXEC_SCRIPT, &payload).await?;
         Ok(Outcome {
             columns: None,
             rows: Vec::new(),
@@ -462,16 +470,8 @@ impl<T: Transport> Backend for IgniteSession<T> {
             return self.script(stmt, args).await;
         }
         self.begin_if_needed().await?;
-        let mut w = Writer::default();
-        self.properties(&mut w, true);
-        w.str(stmt);
-        if args.is_empty() {
-            w.nil();
-        } else {
-            w.int(args.len() as i64).bin(&Self::args_tuple(args)?);
-        }
-        w.int(self.observable);
-        let body = self.request(op::SQL_EXEC, &w.0).await?;
+        let payload = self.statement(true, stmt, args)?;
+        let body = self.request(op::SQL_EXEC, &payload).await?;
         let mut r = Reader::new(&body);
         let resource = r.opt_long()?;
         let has_rows = r.bool()?;

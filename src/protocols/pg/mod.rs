@@ -17,6 +17,9 @@ use crate::core::dsn::{parse_bool, Dsn};
 use crate::core::error::{Error, Result};
 
 pub const DEFAULT_PORT: u16 = 5432;
+/// QuestDB's Postgres-wire port: `questdb://` URLs with it speak this protocol, others QuestDB's
+/// REST API.
+pub const QUESTDB_PORT: u16 = 8812;
 /// Rows per Execute while streaming: bounds the rows held in memory per open result.
 pub const DEFAULT_FETCH_SIZE: u32 = 5000;
 
@@ -50,7 +53,7 @@ impl PgConfig {
         )?;
         let (port, user) = match dsn.scheme.as_str() {
             "crate+pg" => (DEFAULT_PORT, "crate"),
-            "questdb" => (crate::protocols::questdb::PG_WIRE_PORT, "admin"),
+            "questdb" => (QUESTDB_PORT, "admin"),
             _ => (DEFAULT_PORT, ""),
         };
         let mut cfg = PgConfig {

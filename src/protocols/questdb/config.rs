@@ -5,8 +5,6 @@ use crate::core::error::{Error, Result};
 use crate::core::http::{base_url, basic_auth, encode_component, Request};
 
 pub const DEFAULT_PORT: u16 = 9000;
-/// QuestDB's Postgres wire port: its own dialect, not the REST API.
-pub const PG_WIRE_PORT: u16 = 8812;
 pub const DEFAULT_FETCH_SIZE: u32 = 10_000;
 
 #[derive(Clone, Debug)]

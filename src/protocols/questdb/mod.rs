@@ -11,6 +11,6 @@ mod response;
 mod session;
 mod types;
 
-pub use config::{QuestConfig, DEFAULT_FETCH_SIZE, DEFAULT_PORT, PG_WIRE_PORT};
+pub use config::{QuestConfig, DEFAULT_FETCH_SIZE, DEFAULT_PORT};
 pub use literal::literal;
 pub use session::QuestSession;
