@@ -1,0 +1,41 @@
+// Small queries through a relay, in a process of its own: `node relay-queries.mjs webdbc|neon RELAY N`
+// runs N × `SELECT $1::int` on WEBDBC_TEST_PG and prints the microseconds per query.
+import * as webdbc from "../../pkg/node.js";
+import { Client, neonConfig } from "@neondatabase/serverless";
+
+const [client, relay, count] = process.argv.slice(2);
+const n = Number(count);
+const pg = process.env.WEBDBC_TEST_PG;
+
+async function timed(run) {
+  await run(0); // warm: connection and statement paths
+  const t = performance.now();
+  for (let i = 1; i <= n; i++) await run(i);
+  return ((performance.now() - t) * 1000) / n;
+}
+
+let us;
+if (client === "webdbc") {
+  const conn = await webdbc.connect(pg, { relay, autocommit: true });
+  const cur = conn.cursor();
+  us = await timed(async (i) => {
+    await cur.execute("SELECT $1::int", [i]);
+    if ((await cur.fetchone())[0] !== i) throw new Error("wrong answer");
+  });
+  await conn.close();
+} else {
+  const relayHost = new URL(relay).host;
+  neonConfig.webSocketConstructor = WebSocket;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.forceDisablePgSSL = true;
+  neonConfig.pipelineConnect = false; // the server asks for SCRAM, not cleartext
+  neonConfig.wsProxy = (host, port) => `${relayHost}/v1?address=${host}:${port}`;
+  const c = new Client(pg);
+  await c.connect();
+  us = await timed(async (i) => {
+    const res = await c.query("SELECT $1::int AS v", [i]);
+    if (res.rows[0].v !== i) throw new Error("wrong answer");
+  });
+  await c.end();
+}
+console.log(us.toFixed(1));
