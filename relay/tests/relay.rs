@@ -232,3 +232,51 @@ async fn listed_origins_keep_other_pages_off_websockets_but_not_scripts() {
         "{resp}"
     );
 }
+
+/// Without TCP_NODELAY on the sockets it accepts, a client that writes a message in two parts
+/// waits for the relay's delayed ACK on every round trip (neon's driver: ~40 ms a query).
+#[tokio::test]
+async fn accepted_sockets_have_nagle_off() {
+    use axum::serve::Listener;
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let mut listener = webdbc_relay::listener(tcp);
+    let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
+    let (accepted, _) = listener.accept().await;
+    assert!(
+        accepted.nodelay().unwrap(),
+        "TCP_NODELAY on the accepted socket"
+    );
+    client.await.unwrap().unwrap();
+}
+
+/// Bytes from the backend arrive whole and in order, however the relay frames them.
+#[tokio::test]
+async fn a_large_stream_arrives_intact() {
+    let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_addr = backend.local_addr().unwrap().to_string();
+    const SIZE: usize = 8 << 20;
+    tokio::spawn(async move {
+        let (mut s, _) = backend.accept().await.unwrap();
+        let data: Vec<u8> = (0..SIZE).map(|i| (i * 7 % 251) as u8).collect();
+        for part in data.chunks(5000) {
+            s.write_all(part).await.unwrap();
+        }
+    });
+    let relay = start_relay(vec![("b".into(), backend_addr)]).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=b"))
+        .await
+        .unwrap();
+    let mut got = Vec::with_capacity(SIZE);
+    while got.len() < SIZE {
+        match ws.next().await.unwrap().unwrap() {
+            Message::Binary(b) => got.extend_from_slice(&b),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, b)| *b == (i * 7 % 251) as u8));
+    assert_eq!(close_of(&mut ws).await.0, CloseCode::Normal);
+}
