@@ -26,6 +26,8 @@ use crate::{plain, Config};
 
 /// Sent with every forwarded request by webdbc (any value).
 pub const RELAY_HEADER: &str = "x-webdbc-relay";
+/// The relay's token on a forwarded request (`Authorization` is the database's own).
+pub const TOKEN_HEADER: &str = "x-webdbc-relay-token";
 
 /// `name=http://host:port`: an HTTP target. Only plain-HTTP upstreams for now.
 pub fn parse_http_target(s: &str) -> Result<(String, String), String> {
@@ -100,6 +102,7 @@ pub(crate) fn origin_refusal(cfg: &Config, headers: &HeaderMap) -> Option<String
 fn skip_header(name: &HeaderName, listed: &[String]) -> bool {
     listed.iter().any(|l| l.eq_ignore_ascii_case(name.as_str()))
         || name.as_str() == RELAY_HEADER
+        || name.as_str() == TOKEN_HEADER
         || skip_hop(name)
 }
 
@@ -208,6 +211,19 @@ pub async fn forward(
             format!("relay refused HTTP target {target:?}: it is not in the relay's allow-list"),
         );
     };
+    let token = req
+        .headers()
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let target = crate::Target {
+        name: name.clone(),
+        addr: addr.clone(),
+    };
+    if let Some((status, why)) = crate::token_refusal(&cfg, token, &target, peer) {
+        let mut r = plain(status, why);
+        cors(r.headers_mut(), origin.as_ref());
+        return r;
+    }
     let query = req
         .uri()
         .query()

@@ -10,14 +10,14 @@
 //! origins (see [`http`]).
 
 pub mod http;
+pub mod token;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -50,6 +50,8 @@ pub struct Config {
     pub max_message_size: usize,
     /// A folder of static files served at `/` (the demo's SQL console).
     pub www: Option<std::path::PathBuf>,
+    /// When set, every connection and forwarded request needs a token signed by these keys.
+    pub tokens: Option<token::Verifier>,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(10),
             max_message_size: 16 << 20,
             www: None,
+            tokens: None,
         }
     }
 }
@@ -112,9 +115,9 @@ pub fn parse_target(s: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), addr.to_string()))
 }
 
-struct Target {
-    name: String,
-    addr: String,
+pub(crate) struct Target {
+    pub(crate) name: String,
+    pub(crate) addr: String,
 }
 
 enum Verdict {
@@ -122,18 +125,32 @@ enum Verdict {
     Refused(StatusCode, String),
 }
 
-fn judge(cfg: &Config, query: &HashMap<String, String>) -> Verdict {
-    let found = match (query.get("target"), query.get("address")) {
-        (Some(name), _) => cfg.targets.iter().find(|(n, _)| n == name).ok_or_else(|| {
-            format!("relay refused target {name:?}: no target of that name is configured")
-        }),
-        (None, Some(addr)) => cfg.targets.iter().find(|(_, a)| a == addr).ok_or_else(|| {
+/// The target a request names (once: two `target`s, two `address`es, or one of each are
+/// ambiguous, not "the last one wins").
+fn judge(cfg: &Config, query: &[(String, String)]) -> Verdict {
+    let named: Vec<&(String, String)> = query
+        .iter()
+        .filter(|(k, _)| k == "target" || k == "address")
+        .collect();
+    let found = match named.as_slice() {
+        [(k, name)] if k == "target" => {
+            cfg.targets.iter().find(|(n, _)| n == name).ok_or_else(|| {
+                format!("relay refused target {name:?}: no target of that name is configured")
+            })
+        }
+        [(_, addr)] => cfg.targets.iter().find(|(_, a)| a == addr).ok_or_else(|| {
             format!("relay refused address {addr:?}: it is not in the relay's allow-list")
         }),
-        (None, None) => {
+        [] => {
             return Verdict::Refused(
                 StatusCode::BAD_REQUEST,
                 "name a target: ?target=NAME or ?address=HOST:PORT".into(),
+            )
+        }
+        _ => {
+            return Verdict::Refused(
+                StatusCode::BAD_REQUEST,
+                "relay refused an ambiguous request: name one target, by ?target=NAME or ?address=HOST:PORT".into(),
             )
         }
     };
@@ -156,12 +173,49 @@ pub(crate) fn plain(status: StatusCode, body: String) -> Response {
     r
 }
 
+/// The pairs of a query string, in order and repeated as sent.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The token check, when the relay requires tokens: `Err` with the refusal's status and reason.
+/// Logs who was refused and why, never the token.
+pub(crate) fn token_refusal(
+    cfg: &Config,
+    token: Option<&str>,
+    target: &Target,
+    peer: SocketAddr,
+) -> Option<(StatusCode, String)> {
+    let verifier = cfg.tokens.as_ref()?;
+    let checked = verifier
+        .check(token)
+        .and_then(|claims| claims.allows(&target.name, &target.addr).map(|()| claims));
+    match checked {
+        Ok(claims) => {
+            if let Some(sub) = claims.sub {
+                eprintln!("relay: {peer} token of {sub:?}");
+            }
+            None
+        }
+        Err(refusal) => {
+            eprintln!(
+                "relay: {peer} refused ({}, token: {refusal})",
+                refusal.status()
+            );
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            Some((status, refusal.to_string()))
+        }
+    }
+}
+
 async fn connect(
     State(cfg): State<Arc<Config>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<HashMap<String, String>>,
     req: Request,
 ) -> Response {
+    let query = query_pairs(req.uri().query());
     let verdict = judge(&cfg, &query);
     let wants_upgrade = req
         .headers()
@@ -182,20 +236,36 @@ async fn connect(
             eprintln!("relay: {peer} refused (403, origin)");
             return plain(StatusCode::FORBIDDEN, msg);
         }
-        (Verdict::Allowed(_), None) if !wants_upgrade => {
-            return plain(
-                StatusCode::UPGRADE_REQUIRED,
-                "target allowed; connect with a WebSocket".into(),
-            )
-        }
         (Verdict::Allowed(t), None) => t,
     };
+    let protocols = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok());
+    let query_token = query
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str());
+    let token = token::from_request(protocols, query_token);
+    if let Some((status, why)) = token_refusal(&cfg, token.as_deref(), &target, peer) {
+        return plain(status, why);
+    }
+    if !wants_upgrade {
+        return plain(
+            StatusCode::UPGRADE_REQUIRED,
+            "target allowed; connect with a WebSocket".into(),
+        );
+    }
+    // The subprotocol that carried a token is the one the client offered: answer with it.
+    let chosen = token
+        .filter(|_| protocols.is_some_and(|p| p.contains(token::SUBPROTOCOL_PREFIX)))
+        .map(|t| format!("{}{t}", token::SUBPROTOCOL_PREFIX));
     let (mut parts, _) = req.into_parts();
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    ws.protocols(["binary"])
+    ws.protocols(["binary".to_string()].into_iter().chain(chosen))
         .max_message_size(cfg.max_message_size)
         .on_upgrade(move |socket| relay(socket, target, cfg, peer))
 }
@@ -415,7 +485,7 @@ mod tests {
             targets: vec![("pg".into(), "127.0.0.1:5432".into())],
             ..Config::default()
         };
-        let q = |k: &str, v: &str| HashMap::from([(k.to_string(), v.to_string())]);
+        let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
         assert!(
             matches!(judge(&cfg, &q("target", "pg")), Verdict::Allowed(t) if t.addr == "127.0.0.1:5432")
         );
@@ -438,8 +508,22 @@ mod tests {
             );
         }
         assert!(matches!(
-            judge(&cfg, &HashMap::new()),
+            judge(&cfg, &[]),
             Verdict::Refused(StatusCode::BAD_REQUEST, _)
         ));
+        // Ambiguous: never "the last one wins".
+        for query in [
+            "target=pg&target=pg",
+            "target=pg&address=127.0.0.1:5432",
+            "address=127.0.0.1:5432&address=127.0.0.1:5432",
+        ] {
+            assert!(
+                matches!(
+                    judge(&cfg, &query_pairs(Some(query))),
+                    Verdict::Refused(StatusCode::BAD_REQUEST, _)
+                ),
+                "{query}"
+            );
+        }
     }
 }

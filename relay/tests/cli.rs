@@ -325,3 +325,183 @@ fn http_forwarding_is_deny_by_default_passes_authorization_and_logs_no_secrets()
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }
+
+/// A token from the binary's own `token` command.
+fn mint(key: &std::path::Path, targets: &[&str], ttl: &str) -> String {
+    let mut args = vec!["token", "--key", key.to_str().unwrap(), "--ttl", ttl];
+    for t in targets {
+        args.extend(["--target", t]);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The WebSocket handshake's status line and `Sec-WebSocket-Protocol`, offering `protocol`.
+fn handshake(port: u16, path: &str, protocol: Option<&str>) -> (String, Option<String>) {
+    let offer = protocol.map_or(String::new(), |p| {
+        format!("Sec-WebSocket-Protocol: {p}\r\n")
+    });
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    )
+    .unwrap();
+    // Up to the end of the response head: an upgraded connection stays open.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status = head.lines().next().unwrap_or("").to_string();
+    let chosen = head
+        .lines()
+        .find_map(|l| l.strip_prefix("sec-websocket-protocol: "))
+        .map(str::to_string);
+    (status, chosen)
+}
+
+fn temp(name: &str, contents: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("webdbc-relay-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn tokens_are_required_checked_and_never_logged() {
+    let key = temp("hmac.key", b"a-test-key-of-more-than-32-bytes-for-hs256\n");
+    let other_key = temp("other.key", b"another-key-of-more-than-32-bytes-long!!");
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = backend.local_addr().unwrap().to_string();
+    std::thread::spawn(move || for _ in backend.incoming() {});
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (relay, port) = start_logging(
+        &[
+            "--token-key",
+            key.to_str().unwrap(),
+            "--target",
+            &format!("db={addr}"),
+            "--target",
+            "other=127.0.0.1:9",
+        ],
+        log.clone(),
+    );
+    let good = mint(&key, &["db"], "300");
+    // As a subprotocol, answered with the same subprotocol.
+    let offered = format!("webdbc.token.{good}");
+    let (status, chosen) = handshake(port, "/v1/connect?target=db", Some(&offered));
+    assert!(status.contains(" 101 "), "{status}");
+    assert_eq!(chosen.as_deref(), Some(offered.as_str()));
+    // As ?token=, and by the target's address.
+    let (status, _) = handshake(
+        port,
+        &format!("/v1/connect?address={addr}&token={good}"),
+        None,
+    );
+    assert!(status.contains(" 101 "), "{status}");
+    // Refusals, each with its own status and reason, before the upgrade.
+    let cases = [
+        (None, " 401 ", "the relay requires a token"),
+        (
+            Some(mint(&key, &["db"], "0")),
+            " 401 ",
+            "the relay refused the token: expired 0 s ago",
+        ),
+        (
+            Some(mint(&other_key, &["db"], "300")),
+            " 401 ",
+            "its signature does not verify",
+        ),
+        (
+            Some("not.a.jwt".into()),
+            " 401 ",
+            "the relay refused the token",
+        ),
+        (
+            Some(mint(&key, &["other"], "300")),
+            " 403 ",
+            "it does not allow target \"db\"",
+        ),
+    ];
+    for (token, status, reason) in cases {
+        let query = token
+            .as_ref()
+            .map_or(String::new(), |t| format!("&token={t}"));
+        let (got, body) = get(port, &format!("/v1/connect?target=db{query}"));
+        assert!(got.contains(status), "{reason}: {got}");
+        assert!(body.contains(reason), "{body}");
+        let offer = token.map(|t| format!("webdbc.token.{t}"));
+        assert!(handshake(port, "/v1/connect?target=db", offer.as_deref())
+            .0
+            .contains(status));
+    }
+    // A token never names a destination the relay was not given.
+    let (status, _) = get(
+        port,
+        &format!(
+            "/v1/connect?address=127.0.0.1:5432&token={}",
+            mint(&key, &["127.0.0.1:5432"], "300")
+        ),
+    );
+    assert!(status.contains(" 403 "), "{status}");
+    // Ambiguous requests are refused, not resolved by the last one.
+    let (status, body) = get(
+        port,
+        &format!("/v1/connect?target=other&target=db&token={good}"),
+    );
+    assert!(
+        status.contains(" 400 ") && body.contains("ambiguous"),
+        "{status} {body}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    drop(relay);
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("token: the relay refused the token: expired"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&good) && !log.contains("eyJ"),
+        "a token in the log:\n{log}"
+    );
+}
+
+#[test]
+fn tokens_signed_with_a_private_key_verify_with_its_public_key() {
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let private = temp("ed25519.pem", pair.serialize_pem().as_bytes());
+    let public = temp("ed25519.pub.pem", pair.public_key_pem().as_bytes());
+    let hmac = temp("hmac2.key", b"a-test-key-of-more-than-32-bytes-for-hs256");
+    let (_relay, port) = start(&[
+        "--token-public-key",
+        public.to_str().unwrap(),
+        "--target",
+        "db=127.0.0.1:9",
+    ]);
+    let signed = mint(&private, &["db"], "300");
+    assert!(get(port, &format!("/v1/connect?target=db&token={signed}"))
+        .0
+        .contains(" 426 "));
+    let (status, body) = get(
+        port,
+        &format!(
+            "/v1/connect?target=db&token={}",
+            mint(&hmac, &["db"], "300")
+        ),
+    );
+    assert!(
+        status.contains(" 401 ") && body.contains("HS256"),
+        "{status} {body}"
+    );
+}
