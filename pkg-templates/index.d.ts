@@ -6,6 +6,12 @@ export interface ConnectOptions {
    * postgres://, crate+pg://, questdb://…:8812 and ignite:// URLs; for HTTP databases (crate://) optional: requests then go through the relay's
    * HTTP forwarding (for servers that send no CORS headers). */
   relay?: string;
+  /** The token a relay started with --token-key or --token-public-key asks for (a JWT naming the
+   * targets it allows): a string, or a function giving one (or a promise of one), called for every
+   * new relay connection and forwarded request so that short-lived tokens refresh themselves.
+   * Sent as the WebSocket subprotocol `webdbc.token.<jwt>` and, on forwarded HTTP requests, as the
+   * `X-Webdbc-Relay-Token` header. */
+  relayToken?: string | (() => string | Promise<string>);
   /** PEP 249 default: false (statements run in a transaction until commit()). Databend and Ignite:
    * true by default, as their drivers. CrateDB (HTTP or Postgres wire), QuestDB's REST API and
    * Databricks have no transactions: always true there, and false is a NotSupportedError. */

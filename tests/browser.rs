@@ -54,6 +54,7 @@ async fn all_scenarios() {
         "databricks.js",
         "ignite.js",
         "dialects.js",
+        "relay.js",
     );
     let all: Object = scenarios(&files.into())
         .await
@@ -82,7 +83,7 @@ async fn all_scenarios() {
         }
     }
     assert!(
-        entries.length() >= 45,
+        entries.length() >= 46,
         "the registry lists {} scenarios",
         entries.length()
     );
@@ -156,5 +157,9 @@ fn env() -> JsValue {
     var!("igniteCut", "WEBDBC_TEST_IGNITE_CUT");
     var!("pgCrate", "WEBDBC_TEST_PG_CRATE");
     var!("pgQuest", "WEBDBC_TEST_PG_QUEST");
+    var!("tokenRelay", "WEBDBC_TEST_TOKEN_RELAY");
+    var!("token", "WEBDBC_TEST_TOKEN");
+    var!("tokenExpired", "WEBDBC_TEST_TOKEN_EXPIRED");
+    var!("tokenOther", "WEBDBC_TEST_TOKEN_OTHER");
     env.into()
 }

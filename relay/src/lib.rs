@@ -163,12 +163,23 @@ fn judge(cfg: &Config, query: &[(String, String)]) -> Verdict {
     }
 }
 
-/// A plain-text answer that any page may read (it carries nothing secret).
+/// Marks the relay's own answers (a refusal, a target it could not reach), so that a client of
+/// HTTP forwarding can tell them from the database's.
+pub const OWN_ANSWER_HEADER: &str = "x-webdbc-relay-answer";
+
+/// A plain-text answer of the relay itself, which any page may read (it carries nothing
+/// secret).
 pub(crate) fn plain(status: StatusCode, body: String) -> Response {
     let mut r = (status, body).into_response();
-    r.headers_mut().insert(
+    let h = r.headers_mut();
+    h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    h.insert(OWN_ANSWER_HEADER, HeaderValue::from_static("1"));
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(OWN_ANSWER_HEADER),
     );
     r
 }

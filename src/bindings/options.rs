@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 use super::convert::{Convert, Int64Mode};
 use crate::connect::Options;
 use crate::core::error::{Error, Result};
+use crate::web::relay_token::RelayToken;
 
 fn string(name: &str, v: &JsValue) -> Result<String> {
     v.as_string()
@@ -62,6 +63,16 @@ pub(super) fn connect_options(options: &JsValue) -> Result<(Options, Convert)> {
                     v.as_string()
                         .ok_or_else(|| Error::interface("option relay must be a URL string"))?,
                 )
+            }
+            "relayToken" => {
+                o.relay_token = Some(match v.as_string() {
+                    Some(t) => RelayToken::Fixed(t),
+                    None => RelayToken::Provider(v.dyn_into().map_err(|_| {
+                        Error::interface(
+                            "option relayToken must be a token string or a function giving one",
+                        )
+                    })?),
+                })
             }
             "WebSocket" => {
                 o.websocket = Some(

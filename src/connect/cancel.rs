@@ -9,6 +9,7 @@ use crate::core::error::{Error, Result};
 use crate::core::{HttpClient, Transport};
 use crate::protocols::{databend, databricks, ignite, pg};
 use crate::web::fetch::{FetchAbort, FetchClient};
+use crate::web::relay_token::{self, RelayToken};
 use crate::web::timer::with_timeout;
 use crate::web::websocket::WsTransport;
 
@@ -19,6 +20,7 @@ enum Kind {
     Postgres {
         relay: String,
         websocket: Option<Function>,
+        relay_token: Option<RelayToken>,
         token: pg::CancelToken,
         socket: web_sys::WebSocket,
     },
@@ -58,12 +60,14 @@ impl Canceller {
     pub(super) fn postgres(
         relay: String,
         websocket: Option<Function>,
+        relay_token: Option<RelayToken>,
         token: pg::CancelToken,
         socket: web_sys::WebSocket,
     ) -> Canceller {
         Canceller(Kind::Postgres {
             relay,
             websocket,
+            relay_token,
             token,
             socket,
         })
@@ -99,11 +103,14 @@ impl Canceller {
             Kind::Postgres {
                 relay,
                 websocket,
+                relay_token,
                 token,
                 ..
             } => {
                 let bytes = token.request()?;
-                let mut ws = WsTransport::open(relay, websocket.as_ref()).await?;
+                let relay_token = relay_token::current(relay_token.as_ref()).await?;
+                let mut ws =
+                    WsTransport::open(relay, websocket.as_ref(), relay_token.as_deref()).await?;
                 ws.send(&bytes).await?;
                 // The server closes the connection once it has read the request.
                 let _ = with_timeout(5_000, "cancel", async { ws.recv().await.map(|_| ()) }).await;

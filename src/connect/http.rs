@@ -32,11 +32,9 @@ fn http_client(opts: &Options, base_url: &mut String, cors: &str) -> Result<Fetc
             None,
         ),
     };
-    Ok(FetchClient::new(
-        opts.statement_timeout_ms,
-        advice,
-        relay_base,
-    ))
+    // The relay's token goes with requests to the relay only.
+    let relay = relay_base.map(|base| (base, opts.relay_token.clone()));
+    Ok(FetchClient::new(opts.statement_timeout_ms, advice, relay))
 }
 
 /// A client for cancels: its own, so that a cancel is not aborted with what it cancels.

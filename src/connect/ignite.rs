@@ -5,6 +5,7 @@ use crate::core::dsn::parse_address;
 use crate::core::error::{Error, Result};
 use crate::core::Connection;
 use crate::protocols::ignite::{IgniteConfig, IgniteSession, DEFAULT_PORT};
+use crate::web::relay_token;
 use crate::web::timer::with_timeout;
 use crate::web::websocket::WsTransport;
 
@@ -55,7 +56,8 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
     for (host, port) in cfg.addresses.clone() {
         let url = relay_url(&relay, &host, port);
         let attempt = with_timeout(opts.connect_timeout_ms(), "connecting", async {
-            let ws = WsTransport::open(&url, opts.websocket.as_ref()).await?;
+            let token = relay_token::current(opts.relay_token.as_ref()).await?;
+            let ws = WsTransport::open(&url, opts.websocket.as_ref(), token.as_deref()).await?;
             let socket = ws.socket();
             Ok((IgniteSession::connect(ws, &cfg).await?, socket))
         })

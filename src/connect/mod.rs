@@ -17,6 +17,7 @@ pub use cancel::Canceller;
 use crate::core::dsn::Dsn;
 use crate::core::error::{Error, Result};
 use crate::protocols::pg;
+use crate::web::relay_token::RelayToken;
 
 /// Connect options, whatever API they came from. `None` leaves the URL's (or the protocol's)
 /// own setting.
@@ -27,6 +28,8 @@ pub struct Options {
     pub relay: Option<String>,
     /// A WebSocket constructor to use instead of the global one (e.g. the `ws` package).
     pub websocket: Option<js_sys::Function>,
+    /// The token the relay asks for, if it does.
+    pub relay_token: Option<RelayToken>,
     pub autocommit: Option<bool>,
     pub fetch_size: Option<u32>,
     pub statement_timeout_ms: Option<u64>,

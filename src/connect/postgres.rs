@@ -4,6 +4,7 @@ use super::{relay_url, AnyBackend, Canceller, Connected, Options};
 use crate::core::error::{Error, Result};
 use crate::core::Connection;
 use crate::protocols::pg::{PgConfig, PgSession};
+use crate::web::relay_token;
 use crate::web::timer::with_timeout;
 use crate::web::websocket::WsTransport;
 
@@ -26,14 +27,21 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
         .connect_timeout_ms
         .or(cfg.connect_timeout_ms)
         .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT_MS);
-    let websocket = opts.websocket;
+    let (websocket, relay_token) = (opts.websocket, opts.relay_token);
     let (session, socket) = with_timeout(timeout, "connecting", async {
-        let ws = WsTransport::open(&relay, websocket.as_ref()).await?;
+        let token = relay_token::current(relay_token.as_ref()).await?;
+        let ws = WsTransport::open(&relay, websocket.as_ref(), token.as_deref()).await?;
         let socket = ws.socket();
         Ok((PgSession::connect(ws, &cfg).await?, socket))
     })
     .await?;
-    let canceller = Canceller::postgres(relay, websocket, session.cancel_token(), socket);
+    let canceller = Canceller::postgres(
+        relay,
+        websocket,
+        relay_token,
+        session.cancel_token(),
+        socket,
+    );
     Ok(Connected {
         core: Connection::new(AnyBackend::Pg(session)),
         canceller,

@@ -13,6 +13,7 @@ use web_sys::{AbortController, Headers, RequestCredentials, RequestInit};
 
 use crate::core::error::{Error, Result};
 use crate::core::http::{HttpClient, Request, Response};
+use crate::web::relay_token::{self, RelayToken};
 use crate::web::timer::with_timeout;
 
 #[wasm_bindgen]
@@ -69,25 +70,30 @@ pub struct FetchClient {
     pub timeout_ms: Option<u64>,
     /// What a network failure should advise (CORS settings, the relay).
     pub advice: String,
-    /// Requests under this URL go to webdbc-relay's HTTP forwarding and carry its header.
-    relay_base: Option<String>,
+    /// Requests under this URL go to webdbc-relay's HTTP forwarding and carry its header, and
+    /// its token if it asks for one.
+    relay: Option<(String, Option<RelayToken>)>,
 }
 
 impl FetchClient {
-    pub fn new(timeout_ms: Option<u64>, advice: String, relay_base: Option<String>) -> FetchClient {
+    pub fn new(
+        timeout_ms: Option<u64>,
+        advice: String,
+        relay: Option<(String, Option<RelayToken>)>,
+    ) -> FetchClient {
         FetchClient {
             state: Rc::default(),
             // 0 means none, as PostgreSQL's statement_timeout.
             timeout_ms: timeout_ms.filter(|ms| *ms > 0),
             advice,
-            relay_base,
+            relay,
         }
     }
 
     /// A client of its own (for a cancel, which must not be aborted with what it cancels) to
     /// the same places.
     pub fn sibling(&self, timeout_ms: Option<u64>) -> FetchClient {
-        FetchClient::new(timeout_ms, self.advice.clone(), self.relay_base.clone())
+        FetchClient::new(timeout_ms, self.advice.clone(), self.relay.clone())
     }
 
     pub fn abort_handle(&self) -> FetchAbort {
@@ -103,12 +109,15 @@ impl FetchClient {
                 .append(k, v)
                 .map_err(|_| Error::interface(format!("invalid value for header {k}")))?;
         }
-        if self
-            .relay_base
-            .as_ref()
-            .is_some_and(|base| req.url.starts_with(base.as_str()))
-        {
-            let _ = headers.append("X-Webdbc-Relay", "1");
+        if let Some((base, token)) = &self.relay {
+            if req.url.starts_with(base.as_str()) {
+                let _ = headers.append("X-Webdbc-Relay", "1");
+                if let Some(t) = relay_token::current(token.as_ref()).await? {
+                    headers.append("X-Webdbc-Relay-Token", &t).map_err(|_| {
+                        Error::interface("the relay token is not a valid header value")
+                    })?;
+                }
+            }
         }
         init.set_headers(&headers);
         if let Some(body) = &req.body {
@@ -211,6 +220,15 @@ impl HttpClient for FetchClient {
         };
         // Done or timed out: either way the request must not go on.
         controller.abort();
+        // The relay's own refusal (a token, a target it does not allow), not the database's.
+        let result = result.and_then(|resp| match resp.header("x-webdbc-relay-answer") {
+            Some(_) => Err(Error::relay(format!(
+                "webdbc-relay at {}: {}",
+                origin(&req.url),
+                resp.excerpt()
+            ))),
+            None => Ok(resp),
+        });
         self.state
             .in_flight
             .borrow_mut()

@@ -2,5 +2,6 @@
 //! client for HTTP databases, and timers.
 
 pub mod fetch;
+pub mod relay_token;
 pub mod timer;
 pub mod websocket;

@@ -14,6 +14,9 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 use crate::core::error::{Error, Result};
 use crate::core::transport::Transport;
 
+/// The subprotocol that carries a relay token.
+const TOKEN_SUBPROTOCOL: &str = "webdbc.token.";
+
 enum Event {
     Open,
     Data(Vec<u8>),
@@ -42,9 +45,21 @@ fn redacted(url: &str) -> String {
 
 impl WsTransport {
     /// Opens a WebSocket to `url`. `ctor` replaces the global `WebSocket` (e.g. the `ws` package).
-    pub async fn open(url: &str, ctor: Option<&Function>) -> Result<WsTransport> {
+    /// `token`: the relay's token, offered as the subprotocol `webdbc.token.<token>` (browsers
+    /// cannot set headers on a WebSocket).
+    pub async fn open(
+        url: &str,
+        ctor: Option<&Function>,
+        token: Option<&str>,
+    ) -> Result<WsTransport> {
+        let args = js_sys::Array::of1(&url.into());
+        if let Some(t) = token {
+            args.push(&js_sys::Array::of1(
+                &format!("{TOKEN_SUBPROTOCOL}{t}").into(),
+            ));
+        }
         let ws: WebSocket = match ctor {
-            Some(c) => Reflect::construct(c, &js_sys::Array::of1(&url.into())),
+            Some(c) => Reflect::construct(c, &args),
             None => {
                 let global = js_sys::global();
                 let c = Reflect::get(&global, &"WebSocket".into())
@@ -56,10 +71,7 @@ impl WsTransport {
                          (Node 20: run with --experimental-websocket, or use the ws package)",
                         )
                     })?;
-                Reflect::construct(
-                    c.unchecked_ref::<Function>(),
-                    &js_sys::Array::of1(&url.into()),
-                )
+                Reflect::construct(c.unchecked_ref::<Function>(), &args)
             }
         }
         .map_err(|e| {
@@ -115,7 +127,7 @@ impl WsTransport {
             Some(Event::Data(_)) | None => (1006, String::new()),
         };
         t.close();
-        Err(refusal(url, code, &reason).await)
+        Err(refusal(url, code, &reason, token).await)
     }
 }
 
@@ -124,12 +136,17 @@ fn describe(e: &JsValue) -> String {
         .map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))
 }
 
-/// Why a WebSocket closed before opening: asks the relay itself over plain HTTP.
-async fn refusal(url: &str, code: u16, reason: &str) -> Error {
+/// Why a WebSocket closed before opening: asks the relay itself over plain HTTP (with the token,
+/// which a GET can only carry in its query).
+async fn refusal(url: &str, code: u16, reason: &str, token: Option<&str>) -> Error {
     let at = redacted(url);
-    let http = url
+    let mut http = url
         .replacen("wss://", "https://", 1)
         .replacen("ws://", "http://", 1);
+    if let Some(t) = token {
+        let sep = if http.contains('?') { '&' } else { '?' };
+        http = format!("{http}{sep}token={t}");
+    }
     let verdict = async {
         let fetch: Function = Reflect::get(&js_sys::global(), &"fetch".into())
             .ok()?
@@ -153,7 +170,14 @@ async fn refusal(url: &str, code: u16, reason: &str) -> Error {
         Some((resp.status(), body))
     };
     match verdict.await {
-        Some((400 | 403 | 401 | 404, body)) => {
+        // The relay's own words for a token it refused.
+        Some((401, body)) => {
+            Error::relay(format!("the relay at {at} refused the connection: {body}"))
+        }
+        Some((403, body)) if body.starts_with("the relay refused the token") => {
+            Error::relay(format!("the relay at {at} refused the connection: {body}"))
+        }
+        Some((400 | 403 | 404, body)) => {
             Error::relay(format!("the relay at {at} refused the target: {body}"))
         }
         Some((status, body)) if status != 426 => Error::relay(format!(

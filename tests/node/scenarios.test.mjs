@@ -26,6 +26,10 @@ const env = {
   igniteCut: process.env.WEBDBC_TEST_IGNITE_CUT,
   pgCrate: process.env.WEBDBC_TEST_PG_CRATE,
   pgQuest: process.env.WEBDBC_TEST_PG_QUEST,
+  tokenRelay: process.env.WEBDBC_TEST_TOKEN_RELAY,
+  token: process.env.WEBDBC_TEST_TOKEN,
+  tokenExpired: process.env.WEBDBC_TEST_TOKEN_EXPIRED,
+  tokenOther: process.env.WEBDBC_TEST_TOKEN_OTHER,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 

@@ -199,6 +199,29 @@ async def test_transactions_and_errors():
     assert "refused" in str(e), e
 
 
+async def test_relay_tokens():
+    relay = ENV["WEBDBC_TEST_TOKEN_RELAY"]
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], relay=relay, relay_token=ENV["WEBDBC_TEST_TOKEN"])
+    cur = conn.cursor()
+    await cur.execute("SELECT 1")
+    eq(await cur.fetchone(), (1,), "a token string")
+    await conn.close()
+    calls = []
+
+    async def fresh():
+        calls.append(1)
+        return ENV["WEBDBC_TEST_TOKEN"]
+
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], relay=relay, relay_token=fresh)
+    cur = conn.cursor()
+    await cur.execute("SELECT 2")
+    eq((await cur.fetchone(), len(calls)), ((2,), 1), "an async function, called for the connection")
+    await conn.close()
+    e = await araises(webdbc.OperationalError, webdbc.connect_async(ENV["WEBDBC_TEST_PG"], relay=relay, relay_token=ENV["WEBDBC_TEST_TOKEN_EXPIRED"]))
+    assert "the relay refused the token: expired" in str(e), str(e)
+    eq(e.origin, "relay", "a refused token is the relay's error")
+
+
 async def test_streaming_100k_rows_with_fetchmany():
     conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], connect_timeout=10, **relay())
     cur = conn.cursor()

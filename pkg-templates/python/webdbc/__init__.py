@@ -397,7 +397,7 @@ _JS_ONLY_OPTIONS = {"int64", "numeric", "dates", "json", "rowMode", "row_mode"}
 
 def _js_options(options):
     from js import Object
-    from pyodide.ffi import to_js
+    from pyodide.ffi import create_proxy, to_js
 
     out = {}
     for k, v in options.items():
@@ -410,6 +410,11 @@ def _js_options(options):
             continue
         if k == "connect_timeout":  # seconds, as libpq and psycopg have it
             out["connectTimeout"] = v * 1000
+            continue
+        if k == "relay_token" and callable(v):
+            # Called (and awaited, if async) for every new relay connection: it lives as long
+            # as the connection may, so the proxy is not destroyed.
+            out["relayToken"] = create_proxy(v)
             continue
         out[_re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k)] = v
     return to_js(out, dict_converter=Object.fromEntries)

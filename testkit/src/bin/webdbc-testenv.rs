@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 use webdbc_relay::Config;
+
+/// The HMAC key of the tests' token relay.
+const TOKEN_KEY: &[u8] = b"webdbc-tests-token-key-of-32-bytes-or-more";
 use webdbc_testkit::*;
 
 /// Server bytes after which the cutting proxy drops the connection: well into a large result.
@@ -64,18 +67,42 @@ fn main() -> ExitCode {
         allowed_origins: vec!["*".into()],
         ..Config::default()
     };
+    // A second relay that requires tokens (HMAC), for PostgreSQL and CrateDB's HTTP.
+    let token_cfg = Config {
+        targets: vec![("pg".into(), local(pg.port)), ("dead".into(), local(dead))],
+        http_targets: vec![("crate".into(), local(crate_no_cors))],
+        allowed_origins: vec!["*".into()],
+        tokens: Some(webdbc_relay::token::Verifier::hmac(TOKEN_KEY).unwrap()),
+        ..Config::default()
+    };
+    let token = |targets: &[&str], ttl: u64| {
+        let targets = targets.iter().map(|t| t.to_string()).collect();
+        webdbc_relay::token::mint(TOKEN_KEY, targets, ttl, Some("webdbc-tests".into())).unwrap()
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let relay_port = listener.local_addr().unwrap().port();
+    let bind = || {
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        (listener.local_addr().unwrap().port(), listener)
+    };
+    let (relay_port, listener) = bind();
     rt.spawn(webdbc_relay::serve(listener, cfg));
+    let (token_relay_port, listener) = bind();
+    rt.spawn(webdbc_relay::serve(listener, token_cfg));
 
     let vars = [
         (
             "WEBDBC_TEST_RELAY",
             format!("ws://127.0.0.1:{relay_port}/v1/connect"),
         ),
+        (
+            "WEBDBC_TEST_TOKEN_RELAY",
+            format!("ws://127.0.0.1:{token_relay_port}/v1/connect"),
+        ),
+        ("WEBDBC_TEST_TOKEN", token(&["pg", "crate"], 3600)),
+        ("WEBDBC_TEST_TOKEN_EXPIRED", token(&["pg"], 0)),
+        ("WEBDBC_TEST_TOKEN_OTHER", token(&["dead"], 3600)),
         ("WEBDBC_TEST_PG", pg.url(SCRAM_USER, pg.port)),
         ("WEBDBC_TEST_PG_MD5", pg.url(MD5_USER, pg.port)),
         ("WEBDBC_TEST_PG_CLEARTEXT", pg.url(CLEARTEXT_USER, pg.port)),
