@@ -22,7 +22,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::{plain, Config};
+use crate::{plain, Config, Shared};
 
 /// Sent with every forwarded request by webdbc (any value).
 pub const RELAY_HEADER: &str = "x-webdbc-relay";
@@ -148,13 +148,14 @@ fn connection_listed(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-pub async fn forward(
-    State(cfg): State<Arc<Config>>,
+pub(crate) async fn forward(
+    State(shared): State<Arc<Shared>>,
     Extension(client): Extension<Forwarder>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(params): Path<Vec<(String, String)>>,
     req: Request,
 ) -> Response {
+    let cfg = &shared.cfg;
     let target = params
         .iter()
         .find(|(k, _)| k == "target")
@@ -163,7 +164,7 @@ pub async fn forward(
     // The rest of the path as sent, still percent-encoded: the target sees what the client wrote.
     let raw = req.uri().path().strip_prefix("/v1/http/").unwrap_or("");
     let path = raw.split_once('/').map_or("", |(_, rest)| rest).to_string();
-    let refusal = origin_refusal(&cfg, req.headers()).or_else(|| host_refusal(&cfg, req.headers()));
+    let refusal = origin_refusal(cfg, req.headers()).or_else(|| host_refusal(cfg, req.headers()));
     if let Some(why) = refusal {
         eprintln!("relay: {peer} http refused (403)");
         return plain(StatusCode::FORBIDDEN, why);
@@ -219,7 +220,7 @@ pub async fn forward(
         name: name.clone(),
         addr: addr.clone(),
     };
-    if let Some((status, why)) = crate::token_refusal(&cfg, token, &target, peer) {
+    if let Some((status, why)) = crate::token_refusal(&shared, token, &target, peer) {
         let mut r = plain(status, why);
         cors(r.headers_mut(), origin.as_ref());
         return r;
@@ -260,6 +261,7 @@ pub async fn forward(
         parts.method,
         resp.status().as_u16()
     );
+    shared.metrics.http(name, resp.status().as_u16());
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(Body::new(body));
     *out.status_mut() = parts.status;

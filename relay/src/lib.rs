@@ -10,9 +10,12 @@
 //! origins (see [`http`]).
 
 pub mod http;
+pub mod limits;
+pub mod metrics;
 pub mod token;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +31,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 pub const CLOSE_NORMAL: u16 = 1000;
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
 pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
 
@@ -52,6 +56,25 @@ pub struct Config {
     pub www: Option<std::path::PathBuf>,
     /// When set, every connection and forwarded request needs a token signed by these keys.
     pub tokens: Option<token::Verifier>,
+    /// Connections at once and attempts a second.
+    pub limits: limits::Limits,
+    /// A connection with no bytes either way for this long is closed (zero: never).
+    pub idle_timeout: Duration,
+    /// A connection open this long is closed (zero: never).
+    pub max_lifetime: Duration,
+    /// The largest request body HTTP forwarding takes (larger: 413).
+    pub max_http_body: usize,
+    /// On shutdown, how long open connections may go on before they are closed with 1001.
+    pub drain_grace: Duration,
+}
+
+/// What a running relay shares between its connections.
+pub(crate) struct Shared {
+    pub(crate) cfg: Config,
+    pub(crate) gate: limits::Gate,
+    pub(crate) metrics: metrics::Metrics,
+    /// Turns true when the relay starts to shut down.
+    pub(crate) draining: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Default for Config {
@@ -65,6 +88,11 @@ impl Default for Config {
             max_message_size: 16 << 20,
             www: None,
             tokens: None,
+            limits: limits::Limits::default(),
+            idle_timeout: Duration::from_secs(15 * 60),
+            max_lifetime: Duration::from_secs(24 * 60 * 60),
+            max_http_body: 64 << 20,
+            drain_grace: Duration::from_secs(10),
         }
     }
 }
@@ -194,12 +222,12 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 /// The token check, when the relay requires tokens: `Err` with the refusal's status and reason.
 /// Logs who was refused and why, never the token.
 pub(crate) fn token_refusal(
-    cfg: &Config,
+    shared: &Shared,
     token: Option<&str>,
     target: &Target,
     peer: SocketAddr,
 ) -> Option<(StatusCode, String)> {
-    let verifier = cfg.tokens.as_ref()?;
+    let verifier = shared.cfg.tokens.as_ref()?;
     let checked = verifier
         .check(token)
         .and_then(|claims| claims.allows(&target.name, &target.addr).map(|()| claims));
@@ -215,6 +243,7 @@ pub(crate) fn token_refusal(
                 "relay: {peer} refused ({}, token: {refusal})",
                 refusal.status()
             );
+            shared.metrics.refused(&target.name, "token");
             let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             Some((status, refusal.to_string()))
         }
@@ -222,12 +251,21 @@ pub(crate) fn token_refusal(
 }
 
 async fn connect(
-    State(cfg): State<Arc<Config>>,
+    State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
+    let cfg = &shared.cfg;
+    if let Err(full) = shared.gate.attempt(&cfg.limits, peer.ip()) {
+        eprintln!("relay: {peer} refused ({}, rate)", full.status);
+        shared.metrics.refused("-", "rate");
+        return plain(
+            StatusCode::from_u16(full.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
+            full.reason,
+        );
+    }
     let query = query_pairs(req.uri().query());
-    let verdict = judge(&cfg, &query);
+    let verdict = judge(cfg, &query);
     let wants_upgrade = req
         .headers()
         .get(header::UPGRADE)
@@ -236,15 +274,17 @@ async fn connect(
     // may connect (the targets and the database's own login still apply).
     let origin_refused = match cfg.allowed_origins.is_empty() {
         true => None,
-        false => http::origin_refusal(&cfg, req.headers()),
+        false => http::origin_refusal(cfg, req.headers()),
     };
     let target = match (verdict, origin_refused) {
         (Verdict::Refused(status, msg), _) => {
             eprintln!("relay: {peer} refused ({})", status.as_u16());
+            shared.metrics.refused("-", "target");
             return plain(status, msg);
         }
         (_, Some(msg)) => {
             eprintln!("relay: {peer} refused (403, origin)");
+            shared.metrics.refused("-", "origin");
             return plain(StatusCode::FORBIDDEN, msg);
         }
         (Verdict::Allowed(t), None) => t,
@@ -258,8 +298,15 @@ async fn connect(
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.as_str());
     let token = token::from_request(protocols, query_token);
-    if let Some((status, why)) = token_refusal(&cfg, token.as_deref(), &target, peer) {
+    if let Some((status, why)) = token_refusal(&shared, token.as_deref(), &target, peer) {
         return plain(status, why);
+    }
+    if *shared.draining.borrow() {
+        shared.metrics.refused(&target.name, "draining");
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "relay refused the connection: it is shutting down".into(),
+        );
     }
     if !wants_upgrade {
         return plain(
@@ -271,17 +318,38 @@ async fn connect(
     let chosen = token
         .filter(|_| protocols.is_some_and(|p| p.contains(token::SUBPROTOCOL_PREFIX)))
         .map(|t| format!("{}{t}", token::SUBPROTOCOL_PREFIX));
+    // A place among the connections the limits allow, held until this one ends.
+    let slot = match shared.gate.enter(&cfg.limits, peer.ip(), &target.name) {
+        Ok(slot) => slot,
+        Err(full) => {
+            eprintln!("relay: {peer} refused ({}, limit)", full.status);
+            shared.metrics.refused(&target.name, "limit");
+            return plain(
+                StatusCode::from_u16(full.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                full.reason,
+            );
+        }
+    };
+    let max_message_size = cfg.max_message_size;
     let (mut parts, _) = req.into_parts();
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
     ws.protocols(["binary".to_string()].into_iter().chain(chosen))
-        .max_message_size(cfg.max_message_size)
-        .on_upgrade(move |socket| relay(socket, target, cfg, peer))
+        .max_message_size(max_message_size)
+        .on_upgrade(move |socket| relay(socket, target, shared, peer, slot))
 }
 
-async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: SocketAddr) {
+async fn relay(
+    mut socket: WebSocket,
+    target: Target,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    _slot: limits::Slot,
+) {
+    let cfg = &shared.cfg;
+    let started = std::time::Instant::now();
     let connected =
         match tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(&target.addr)).await {
             Ok(result) => result.map_err(|e| e.to_string()),
@@ -290,15 +358,21 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
     let tcp = match connected {
         Ok(s) => s,
         Err(why) => {
+            shared.metrics.refused(&target.name, "connect");
             let reason = format!("could not connect to target {}: {why}", target.name);
             return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &reason, peer).await;
         }
     };
+    shared.metrics.opened(&target.name, started.elapsed());
     let _ = tcp.set_nodelay(true);
     eprintln!("relay: {peer} -> {} opened", target.name);
     let (mut tcp_rx, mut tcp_tx) = tcp.into_split();
     let (mut ws_tx, mut ws_rx) = socket.split();
     let (mut up, mut down) = (0u64, 0u64);
+    // When bytes last went either way (milliseconds since `base`), for the idle timeout.
+    let base = tokio::time::Instant::now();
+    let last = std::sync::atomic::AtomicU64::new(0);
+    let touch = || last.store(base.elapsed().as_millis() as u64, Ordering::Relaxed);
 
     // Each direction awaits its writes before reading more: backpressure both ways.
     let client_to_backend = async {
@@ -306,6 +380,7 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
             match msg {
                 Ok(Message::Binary(b)) => {
                     up += b.len() as u64;
+                    touch();
                     if tcp_tx.write_all(&b).await.is_err() {
                         return (CLOSE_INTERNAL_ERROR, "backend write failed");
                     }
@@ -327,7 +402,10 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
             buf.reserve(READ_CHUNK);
             match tcp_rx.read_buf(&mut buf).await {
                 Ok(0) => return (CLOSE_NORMAL, "backend closed the connection"),
-                Ok(n) => down += n as u64,
+                Ok(n) => {
+                    down += n as u64;
+                    touch();
+                }
                 Err(_) => return (CLOSE_INTERNAL_ERROR, "backend read failed"),
             }
             let mut ended = None;
@@ -366,9 +444,42 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
             }
         }
     };
+    // The operator's bounds: idle, lifetime, and a grace period once the relay drains.
+    let idle = async {
+        if cfg.idle_timeout.is_zero() {
+            return std::future::pending().await;
+        }
+        loop {
+            let until =
+                base + Duration::from_millis(last.load(Ordering::Relaxed)) + cfg.idle_timeout;
+            if tokio::time::Instant::now() >= until {
+                return (CLOSE_GOING_AWAY, "idle timeout: no bytes either way");
+            }
+            tokio::time::sleep_until(until).await;
+        }
+    };
+    let lifetime = async {
+        if cfg.max_lifetime.is_zero() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(cfg.max_lifetime).await;
+        (
+            CLOSE_GOING_AWAY,
+            "the relay's maximum connection lifetime was reached",
+        )
+    };
+    let mut draining = shared.draining.clone();
+    let drained = async {
+        let _ = draining.wait_for(|d| *d).await;
+        tokio::time::sleep(cfg.drain_grace).await;
+        (CLOSE_GOING_AWAY, "the relay is shutting down")
+    };
     let (code, reason) = tokio::select! {
         r = client_to_backend => r,
         r = backend_to_client => r,
+        r = idle => r,
+        r = lifetime => r,
+        r = drained => r,
     };
     let frame = CloseFrame {
         code,
@@ -379,6 +490,7 @@ async fn relay(mut socket: WebSocket, target: Target, cfg: Arc<Config>, peer: So
     if reason != "client closed" {
         await_client_close(&mut ws_rx).await;
     }
+    shared.metrics.closed(&target.name, up, down);
     eprintln!(
         "relay: {peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)",
         target.name
@@ -417,19 +529,44 @@ where
     .await;
 }
 
-pub fn router(cfg: Config) -> Router {
+fn router(shared: Arc<Shared>) -> Router {
+    let cfg = &shared.cfg;
     let www = cfg.www.clone();
-    let router = Router::new()
-        .route("/v1/connect", get(connect))
-        .route("/v1", get(connect))
+    let forwarding = Router::new()
         .route("/v1/http/{target}", any(http::forward))
         .route("/v1/http/{target}/", any(http::forward))
         .route("/v1/http/{target}/{*path}", any(http::forward))
-        .layer(axum::Extension(http::forwarder(cfg.connect_timeout)))
-        .with_state(Arc::new(cfg));
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            cfg.max_http_body,
+        ))
+        .layer(axum::Extension(http::forwarder(cfg.connect_timeout)));
+    let router = Router::new()
+        .route("/v1/connect", get(connect))
+        .route("/v1", get(connect))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .merge(forwarding)
+        .with_state(shared);
     match www {
         Some(dir) => router.fallback_service(tower_http::services::ServeDir::new(dir)),
         None => router,
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let mut r = shared.metrics.render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+/// 200 while the relay takes connections, 503 once it drains (for a load balancer).
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match *shared.draining.borrow() {
+        true => (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response(),
+        false => "ok\n".into_response(),
     }
 }
 
@@ -448,10 +585,41 @@ fn no_delay(socket: &mut TcpStream) {
 
 /// Serves until the future is dropped.
 pub async fn serve(tcp: TcpListener, cfg: Config) -> std::io::Result<()> {
+    serve_until(tcp, cfg, std::future::pending()).await
+}
+
+/// Serves until `shutdown` resolves, then drains: new connections are refused (503), open ones
+/// get [`Config::drain_grace`] to finish and are then closed with 1001; returns once none is
+/// left.
+pub async fn serve_until(
+    tcp: TcpListener,
+    cfg: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (drain, draining) = tokio::sync::watch::channel(false);
+    let grace = cfg.drain_grace;
+    let shared = Arc::new(Shared {
+        cfg,
+        gate: limits::Gate::new(),
+        metrics: metrics::Metrics::default(),
+        draining,
+    });
+    let gate = shared.gate.clone();
+    let stop = async move {
+        shutdown.await;
+        let _ = drain.send(true);
+        eprintln!("webdbc-relay: draining {} connection(s)", gate.open());
+        // Past the grace, connections close themselves; a moment more for their Close frames.
+        let deadline = tokio::time::Instant::now() + grace + Duration::from_secs(3);
+        while gate.open() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
     axum::serve(
         listener(tcp),
-        router(cfg).into_make_service_with_connect_info::<SocketAddr>(),
+        router(shared).into_make_service_with_connect_info::<SocketAddr>(),
     )
+    .with_graceful_shutdown(stop)
     .await
 }
 

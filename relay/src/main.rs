@@ -1,8 +1,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use webdbc_relay::http::parse_http_target;
+use webdbc_relay::limits::Limits;
 use webdbc_relay::token::{self, Verifier};
 use webdbc_relay::{parse_target, Config};
 
@@ -50,6 +52,34 @@ struct Args {
     /// With --token-key too, either signature is accepted.
     #[arg(long, value_name = "FILE")]
     token_public_key: Option<PathBuf>,
+    /// WebSocket connections open at once, in all (more: 503 before the upgrade).
+    #[arg(long, default_value_t = 10_000)]
+    max_connections: usize,
+    /// WebSocket connections open at once from one client address (more: 429).
+    #[arg(long, default_value_t = 256)]
+    max_connections_per_ip: usize,
+    /// WebSocket connections open at once to one target (more: 503).
+    #[arg(long, default_value_t = 2_000)]
+    max_connections_per_target: usize,
+    /// Connection attempts a second from one client address (more: 429).
+    #[arg(long, default_value_t = 50)]
+    attempts_per_ip_per_second: u32,
+    /// Seconds without a byte either way before a connection is closed with 1001 (0: never).
+    #[arg(long, default_value_t = 900)]
+    idle_timeout: u64,
+    /// Seconds a connection may stay open before it is closed with 1001 (0: no limit).
+    #[arg(long, default_value_t = 86_400)]
+    max_lifetime: u64,
+    /// The largest WebSocket message a client may send, in bytes (larger: closed with 1009).
+    #[arg(long, default_value_t = 16 << 20)]
+    max_message_size: usize,
+    /// The largest request body HTTP forwarding takes, in bytes (larger: 413).
+    #[arg(long, default_value_t = 64 << 20)]
+    max_http_body: usize,
+    /// On SIGTERM, SIGINT or SIGHUP: seconds open connections may go on (no new ones are taken)
+    /// before they are closed with 1001 and the relay exits.
+    #[arg(long, default_value_t = 10)]
+    drain_grace: u64,
 }
 
 #[derive(Subcommand)]
@@ -112,7 +142,18 @@ async fn main() {
         http_targets: args.http_targets,
         allowed_origins: args.allowed_origins,
         hosts: args.hosts,
-        connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        limits: Limits {
+            max_connections: args.max_connections,
+            max_connections_per_ip: args.max_connections_per_ip,
+            max_connections_per_target: args.max_connections_per_target,
+            attempts_per_ip_per_second: args.attempts_per_ip_per_second,
+        },
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        max_lifetime: Duration::from_secs(args.max_lifetime),
+        max_message_size: args.max_message_size,
+        max_http_body: args.max_http_body,
+        drain_grace: Duration::from_secs(args.drain_grace),
         www: args.www,
         ..Config::default()
     };
@@ -137,8 +178,20 @@ async fn main() {
         cfg.targets.len(),
         cfg.http_targets.len()
     );
+    if let Err(e) = webdbc_relay::serve_until(listener, cfg, stop_signal()).await {
+        exit(&e.to_string());
+    }
+    eprintln!("webdbc-relay: stopped");
+}
+
+/// SIGTERM (a service manager), SIGINT (Ctrl-C) or SIGHUP (a closed terminal).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).unwrap_or_else(|e| exit(&e.to_string()));
+    let mut hup = signal(SignalKind::hangup()).unwrap_or_else(|e| exit(&e.to_string()));
     tokio::select! {
-        r = webdbc_relay::serve(listener, cfg) => if let Err(e) = r { exit(&e.to_string()) },
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
 }

@@ -280,3 +280,222 @@ async fn a_large_stream_arrives_intact() {
         .all(|(i, b)| *b == (i * 7 % 251) as u8));
     assert_eq!(close_of(&mut ws).await.0, CloseCode::Normal);
 }
+
+/// A backend that accepts and then says nothing; it reports when its side was closed.
+async fn start_silent() -> (String, tokio::sync::mpsc::UnboundedReceiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let _ = tx.send(());
+            });
+        }
+    });
+    (addr, rx)
+}
+
+async fn refused_with(relay: &str, query: &str) -> u16 {
+    match tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?{query}")).await {
+        Err(WsError::Http(resp)) => resp.status().as_u16(),
+        other => panic!("{query}: expected a refusal, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn silent_connections_are_closed_at_the_idle_timeout_and_the_backend_freed() {
+    let (silent, mut closed) = start_silent().await;
+    let relay = start_relay_with(Config {
+        targets: vec![("s".into(), silent)],
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=s"))
+        .await
+        .unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(
+        (u16::from(code), reason.as_str()),
+        (1001, "idle timeout: no bytes either way")
+    );
+    tokio::time::timeout(Duration::from_secs(5), closed.recv())
+        .await
+        .expect("the backend's connection was closed");
+}
+
+#[tokio::test]
+async fn connections_end_at_the_maximum_lifetime() {
+    let echo = start_echo().await;
+    let relay = start_relay_with(Config {
+        targets: vec![("echo".into(), echo)],
+        max_lifetime: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
+            .await
+            .unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(u16::from(code), 1001);
+    assert!(reason.contains("maximum connection lifetime"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_client_that_vanishes_frees_the_backend() {
+    let (silent, mut closed) = start_silent().await;
+    let relay = start_relay(vec![("s".into(), silent)]).await;
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=s"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(ws); // no Close frame: the TCP connection just goes away
+    tokio::time::timeout(Duration::from_secs(5), closed.recv())
+        .await
+        .expect("the backend's connection was closed");
+}
+
+#[tokio::test]
+async fn connection_limits_refuse_before_the_upgrade() {
+    let echo = start_echo().await;
+    let relay = start_relay_with(Config {
+        targets: vec![("echo".into(), echo.clone()), ("other".into(), echo)],
+        limits: webdbc_relay::limits::Limits {
+            max_connections: 3,
+            max_connections_per_ip: 2,
+            max_connections_per_target: 10,
+            attempts_per_ip_per_second: 1000,
+        },
+        ..Config::default()
+    })
+    .await;
+    let url = format!("ws://{relay}/v1/connect?target=echo");
+    let a = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let b = tokio_tungstenite::connect_async(&url).await.unwrap();
+    assert_eq!(
+        refused_with(&relay, "target=other").await,
+        429,
+        "per address"
+    );
+    drop((a, b));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _c = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("places were given back");
+}
+
+#[tokio::test]
+async fn attempts_beyond_the_rate_are_429() {
+    let echo = start_echo().await;
+    let relay = start_relay_with(Config {
+        targets: vec![("echo".into(), echo)],
+        limits: webdbc_relay::limits::Limits {
+            attempts_per_ip_per_second: 5,
+            ..Default::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    // 20 attempts span at most two seconds of the relay's clock: at most 10 pass.
+    let mut refused = 0;
+    for _ in 0..20 {
+        let resp = plain_get(&relay, "/v1/connect?target=echo", "").await;
+        refused += usize::from(resp.starts_with("HTTP/1.1 429"));
+    }
+    assert!(refused >= 10, "{refused} of 20 refused");
+}
+
+#[tokio::test]
+async fn metrics_and_health_are_served() {
+    let echo = start_echo().await;
+    let relay = start_relay(vec![("echo".into(), echo)]).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
+            .await
+            .unwrap();
+    ws.send(Message::Binary(b"abc".to_vec().into()))
+        .await
+        .unwrap();
+    let _ = ws.next().await;
+    ws.close(None).await.unwrap();
+    let _ = refused_with(&relay, "target=nope").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = plain_get(&relay, "/metrics", "").await;
+    for line in [
+        "webdbc_relay_connections_opened_total{target=\"echo\"} 1",
+        "webdbc_relay_connections_active{target=\"echo\"} 0",
+        "webdbc_relay_bytes_up_total{target=\"echo\"} 3",
+        "webdbc_relay_bytes_down_total{target=\"echo\"} 3",
+        "webdbc_relay_connections_refused_total{target=\"-\",reason=\"target\"} 1",
+        "webdbc_relay_backend_connect_seconds_count{target=\"echo\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(plain_get(&relay, "/healthz", "")
+        .await
+        .starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn forwarded_bodies_beyond_the_limit_are_413() {
+    let relay = start_relay_with(Config {
+        http_targets: vec![("h".into(), "127.0.0.1:9".into())],
+        max_http_body: 10,
+        ..Config::default()
+    })
+    .await;
+    let mut s = tokio::net::TcpStream::connect(&relay).await.unwrap();
+    let body = "x".repeat(100);
+    let request = format!(
+        "POST /v1/http/h/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Webdbc-Relay: 1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+}
+
+#[tokio::test]
+async fn shutdown_drains_open_connections_with_1001_and_takes_no_new_ones() {
+    let echo = start_echo().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let cfg = Config {
+        targets: vec![("echo".into(), echo)],
+        drain_grace: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let serving = tokio::spawn(webdbc_relay::serve_until(listener, cfg, async {
+        let _ = stopped.await;
+    }));
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
+            .await
+            .unwrap();
+    stop.send(()).unwrap();
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(
+        (u16::from(code), reason.as_str()),
+        (1001, "the relay is shutting down")
+    );
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .expect("serve_until returned once drained")
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(&relay).await.is_err(),
+        "no longer listening"
+    );
+}
