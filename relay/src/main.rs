@@ -155,7 +155,6 @@ async fn main() {
         max_http_body: args.max_http_body,
         drain_grace: Duration::from_secs(args.drain_grace),
         www: args.www,
-        ..Config::default()
     };
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)

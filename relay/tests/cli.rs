@@ -505,3 +505,40 @@ fn tokens_signed_with_a_private_key_verify_with_its_public_key() {
         "{status} {body}"
     );
 }
+
+#[test]
+fn sigterm_drains_and_exits() {
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = backend.local_addr().unwrap().to_string();
+    // Holds its connections open and silent.
+    std::thread::spawn(move || backend.incoming().flatten().collect::<Vec<_>>());
+    let (mut relay, port) = start(&["--target", &format!("db={addr}"), "--drain-grace", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /v1/connect?target=db HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert!(head.ends_with(b"101"), "{}", String::from_utf8_lossy(&head));
+    let pid = relay.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // The open connection is closed with 1001 after the grace period; then the relay exits.
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    let at = rest.iter().position(|b| *b == 0x88).expect("a Close frame");
+    assert_eq!(
+        &rest[at + 2..at + 4],
+        &1001u16.to_be_bytes(),
+        "close code 1001"
+    );
+    let status = relay.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
