@@ -12,6 +12,7 @@
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod tls;
 pub mod token;
 
 use std::net::SocketAddr;
@@ -66,6 +67,10 @@ pub struct Config {
     pub max_http_body: usize,
     /// On shutdown, how long open connections may go on before they are closed with 1001.
     pub drain_grace: Duration,
+    /// TLS on the listener (`wss://`, `https://`), when set.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// How long a client may take to complete its TLS handshake.
+    pub handshake_timeout: Duration,
 }
 
 /// What a running relay shares between its connections.
@@ -93,6 +98,8 @@ impl Default for Config {
             max_lifetime: Duration::from_secs(24 * 60 * 60),
             max_http_body: 64 << 20,
             drain_grace: Duration::from_secs(10),
+            tls: None,
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -598,6 +605,7 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     let (drain, draining) = tokio::sync::watch::channel(false);
     let grace = cfg.drain_grace;
+    let tls = cfg.tls.clone().map(|t| (t, cfg.handshake_timeout));
     let shared = Arc::new(Shared {
         cfg,
         gate: limits::Gate::new(),
@@ -615,12 +623,19 @@ pub async fn serve_until(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    axum::serve(
-        listener(tcp),
-        router(shared).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    match tls {
+        Some((config, timeout)) => {
+            use axum::serve::ListenerExt;
+            let tls = tls::TlsListener::new(tcp, config, timeout).tap_io(|_: &mut _| {});
+            axum::serve(tls, app).with_graceful_shutdown(stop).await
+        }
+        None => {
+            axum::serve(listener(tcp), app)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+    }
 }
 
 #[cfg(test)]

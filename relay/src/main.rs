@@ -80,6 +80,15 @@ struct Args {
     /// before they are closed with 1001 and the relay exits.
     #[arg(long, default_value_t = 10)]
     drain_grace: u64,
+    /// Serve TLS (wss://, https://) with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Seconds a client may take to complete its TLS handshake.
+    #[arg(long, default_value_t = 10)]
+    handshake_timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +145,17 @@ async fn main() {
         return;
     }
     let tokens = verifier(&args);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(webdbc_relay::tls::server_config(cert, key).unwrap_or_else(|e| exit(&e)))
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    };
     let mut cfg = Config {
         tokens,
         targets: args.targets,
@@ -155,6 +175,8 @@ async fn main() {
         max_http_body: args.max_http_body,
         drain_grace: Duration::from_secs(args.drain_grace),
         www: args.www,
+        tls,
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
     };
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
@@ -172,10 +194,12 @@ async fn main() {
         .await
         .unwrap_or_else(|e| exit(&format!("cannot listen on {}: {e}", args.listen)));
     eprintln!(
-        "webdbc-relay: listening on ws://{0}/v1/connect with {1} target(s), http://{0}/v1/http/NAME/ with {2} HTTP target(s)",
+        "webdbc-relay: listening on {3}://{0}/v1/connect with {1} target(s), {4}://{0}/v1/http/NAME/ with {2} HTTP target(s)",
         args.listen,
         cfg.targets.len(),
-        cfg.http_targets.len()
+        cfg.http_targets.len(),
+        scheme.0,
+        scheme.1
     );
     if let Err(e) = webdbc_relay::serve_until(listener, cfg, stop_signal()).await {
         exit(&e.to_string());

@@ -1,0 +1,179 @@
+//! TLS on the listener, through the binary: a certificate the test makes, a client that trusts
+//! only it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Relay(Child);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn temp(name: &str, contents: &[u8]) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!(
+        "webdbc-relay-tls-{}-{n}-{name}",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// A certificate for `localhost` and its key; the certificate's DER for a client's trust.
+fn certificate() -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    CertificateDer<'static>,
+) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let der = cert.cert.der().clone();
+    let cert_file = temp("cert.pem", cert.cert.pem().as_bytes());
+    let key_file = temp("key.pem", cert.signing_key.serialize_pem().as_bytes());
+    (cert_file, key_file, der)
+}
+
+fn start(args: &[&str]) -> (Relay, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines
+        .find(|l| l.as_ref().is_ok_and(|l| l.contains("listening")))
+        .expect("listening line")
+        .unwrap();
+    assert!(line.contains("wss://"), "{line}");
+    std::thread::spawn(move || for _ in lines {});
+    (Relay(child), port)
+}
+
+fn trusting(der: Option<CertificateDer<'static>>) -> TlsConnector {
+    let mut roots = RootCertStore::empty();
+    if let Some(der) = der {
+        roots.add(der).unwrap();
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
+}
+
+async fn start_echo() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 || s.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn serves_wss_and_https_with_its_certificate() {
+    let echo = start_echo().await;
+    let (cert, key, der) = certificate();
+    let (_relay, port) = start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--target",
+        &format!("echo={echo}"),
+    ]);
+    let name = ServerName::try_from("localhost").unwrap();
+    // wss:// with a client that trusts only this certificate.
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let tls = trusting(Some(der.clone()))
+        .connect(name.clone(), tcp)
+        .await
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(
+        format!("wss://localhost:{port}/v1/connect?target=echo"),
+        tls,
+    )
+    .await
+    .unwrap();
+    ws.send(Message::Binary(b"over tls".to_vec().into()))
+        .await
+        .unwrap();
+    match ws.next().await.unwrap().unwrap() {
+        Message::Binary(b) => assert_eq!(&b[..], b"over tls"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // https:// too.
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut tls = trusting(Some(der))
+        .connect(name.clone(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = String::new();
+    let _ = tls.read_to_string(&mut resp).await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    // A client that does not trust the certificate gets no connection.
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    assert!(trusting(None).connect(name, tcp).await.is_err());
+    // Nor does a plain ws:// client.
+    let plain = tokio::time::timeout(
+        Duration::from_secs(15),
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/v1/connect?target=echo")),
+    )
+    .await
+    .expect("refused, not hung");
+    assert!(plain.is_err());
+}
+
+#[test]
+fn a_key_that_does_not_fit_the_certificate_stops_it() {
+    let (cert, _, _) = certificate();
+    let (_, other_key, _) = certificate();
+    let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            other_key.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("do not go together"), "{err}");
+}
