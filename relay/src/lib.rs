@@ -9,6 +9,7 @@
 //! `/v1/http/{target}/…` forwards HTTP to allow-listed HTTP targets, with CORS for allowed page
 //! origins (see [`http`]).
 
+pub mod config_file;
 pub mod http;
 pub mod limits;
 pub mod metrics;

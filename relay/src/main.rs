@@ -10,7 +10,11 @@ use webdbc_relay::{parse_target, Config};
 
 /// WebSocket-to-TCP relay for webdbc. Deny by default: only the targets named here are reachable.
 #[derive(Parser)]
-#[command(version, args_conflicts_with_subcommands = true)]
+#[command(
+    version,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,8 +37,9 @@ struct Args {
     /// localhost need none; other names are refused, which stops DNS-rebinding pages.
     #[arg(long = "host")]
     hosts: Vec<String>,
-    /// A file of `NAME = HOST:PORT`, `NAME = http://HOST:PORT` and `allow-origin = ORIGIN` lines,
-    /// added to the flags.
+    /// A TOML file of settings named as these flags are (sections [targets], [http-targets],
+    /// [tokens] key/public-key, [tls] cert/key, [limits]; see the README). A flag given here
+    /// wins over the file; lists add up. Files of old `NAME = HOST:PORT` lines still work.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Serve the static files of this folder at / (e.g. the www/ SQL console).
@@ -128,9 +133,51 @@ fn verifier(args: &Args) -> Option<Verifier> {
     }
 }
 
+/// The arguments, with a config file's settings placed before the command line's; and the lines
+/// of an old-form config file, if that is what it is.
+fn arguments() -> (Args, Option<String>) {
+    use clap::CommandFactory;
+    let argv: Vec<String> = std::env::args().collect();
+    let args = Args::parse_from(&argv);
+    let Some(path) = args.config.clone().filter(|_| args.command.is_none()) else {
+        return (args, None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| exit(&format!("cannot read {}: {e}", path.display())));
+    let command = Args::command();
+    let known: Vec<&str> = command
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .collect();
+    match webdbc_relay::config_file::to_args(&text, &known) {
+        Ok(file_args) => {
+            let all = argv[..1]
+                .iter()
+                .cloned()
+                .chain(file_args)
+                .chain(argv[1..].iter().cloned());
+            let args = Args::try_parse_from(all)
+                .unwrap_or_else(|e| exit(&format!("{}: {e}", path.display())));
+            (args, None)
+        }
+        // Not TOML: the old `NAME = HOST:PORT` lines, if that is what they are.
+        Err(toml_error) => match Config::default().add_lines(&text) {
+            Ok(()) => {
+                eprintln!(
+                    "webdbc-relay: {} has the old NAME = HOST:PORT form; it still works, and the TOML \
+                     form (see --help) takes every setting",
+                    path.display()
+                );
+                (args, Some(text))
+            }
+            Err(_) => exit(&format!("{}: {toml_error}", path.display())),
+        },
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
+    let (args, old_lines) = arguments();
     if let Some(Command::Token {
         key,
         targets,
@@ -178,11 +225,8 @@ async fn main() {
         tls,
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
     };
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| exit(&format!("cannot read {}: {e}", path.display())));
-        cfg.add_lines(&text)
-            .unwrap_or_else(|e| exit(&format!("{}: {e}", path.display())));
+    if let Some(text) = old_lines {
+        cfg.add_lines(&text).unwrap_or_else(|e| exit(&e));
     }
     if cfg.tokens.is_some() {
         eprintln!("webdbc-relay: every connection needs a signed token");

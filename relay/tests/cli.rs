@@ -542,3 +542,48 @@ fn sigterm_drains_and_exits() {
     let status = relay.0.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn a_toml_config_file_holds_every_setting() {
+    let key = temp("toml.key", b"a-test-key-of-more-than-32-bytes-for-hs256");
+    let config = temp(
+        "relay.toml",
+        format!(
+            "# webdbc-relay\nallow-origin = [\"https://app.example\"]\n\n[targets]\nfromfile = \"127.0.0.1:6001\"\n\n\
+             [tokens]\nkey = \"{}\"\n\n[limits]\nattempts-per-ip-per-second = 1000\n",
+            key.display()
+        )
+        .as_bytes(),
+    );
+    let (_relay, port) = start(&[
+        "--target",
+        "fromflag=127.0.0.1:6002",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let token = mint(&key, &["fromfile", "fromflag"], "300");
+    for target in ["fromfile", "fromflag"] {
+        let (status, _) = get(port, &format!("/v1/connect?target={target}&token={token}"));
+        assert!(status.contains(" 426 "), "{target}: {status}");
+    }
+    let (status, body) = get(port, "/v1/connect?target=fromfile");
+    assert!(
+        status.contains(" 401 ") && body.contains("requires a token"),
+        "{status} {body}"
+    );
+    // A misspelt setting stops it, naming the line.
+    let bad = temp(
+        "bad.toml",
+        b"[targets]\npg = \"127.0.0.1:1\"\n[limits]\nidle-timout = 5\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args(["--listen", "127.0.0.1:0", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 4: unknown setting \"idle-timout\""),
+        "{err}"
+    );
+}
