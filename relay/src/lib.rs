@@ -38,7 +38,7 @@ pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
 pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
 
 /// Bytes read from a backend at a time (and so the largest frame sent to a client).
-const READ_CHUNK: usize = 512 * 1024;
+const READ_CHUNK: usize = 128 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -346,6 +346,8 @@ async fn connect(
     };
     ws.protocols(["binary".to_string()].into_iter().chain(chosen))
         .max_message_size(max_message_size)
+        // Small reads of what clients send (queries, mostly): memory per connection stays low.
+        .read_buffer_size(16 * 1024)
         .on_upgrade(move |socket| relay(socket, target, shared, peer, slot))
 }
 
