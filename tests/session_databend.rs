@@ -217,6 +217,11 @@ fn an_unread_result_gets_heartbeats_and_close_releases_it() {
     http.push([reply("POST", "/v1/session/heartbeat", json!({}))]);
     block_on(s.keep_alive()).unwrap(); // two: the heartbeat
     let beat = http.sent().last().cloned().unwrap();
+    assert_eq!(
+        beat.timeout_ms,
+        Some(10_000),
+        "a heartbeat has a bound of its own"
+    );
     assert_eq!(body(&beat), json!({ "node_to_queries": { "node1": [id] } }));
     http.push([reply("POST", &format!("/v1/query/{id}/final"), json!({}))]);
     block_on(s.close());

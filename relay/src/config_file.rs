@@ -21,88 +21,128 @@
 
 use toml::{Table, Value};
 
+/// What each part of the file takes.
+const TOP: &[&str] = &[
+    "listen",
+    "allow-origin",
+    "hosts",
+    "host",
+    "www",
+    "connect-timeout",
+];
+const TOKENS: &[&str] = &["key", "public-key"];
+const TLS: &[&str] = &["cert", "key", "handshake-timeout"];
+const LIMITS: &[&str] = &[
+    "max-connections",
+    "max-connections-per-ip",
+    "max-connections-per-target",
+    "attempts-per-ip-per-second",
+    "idle-timeout",
+    "max-lifetime",
+    "max-message-size",
+    "max-http-body",
+    "drain-grace",
+];
+
 /// The flags a file stands for. `known`: the long flags there are (an unknown key is an error
 /// that names its line).
 pub fn to_args(text: &str, known: &[&str]) -> Result<Vec<String>, String> {
     let table: Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
-            .map(|s| text[..s.start].lines().count().max(1))
-            .unwrap_or(1);
+            .map_or(1, |s| text[..s.start].matches('\n').count() + 1);
         format!("line {line}: {}", e.message())
     })?;
-    let line_of = |key: &str| {
-        text.lines()
+    let lines: Vec<&str> = text.lines().collect();
+    // The line of `key` in `section` (None: before any section header).
+    let line_of = |section: Option<&str>, key: &str| {
+        let start = section.map_or(0, |name| {
+            let header = format!("[{name}]");
+            lines
+                .iter()
+                .position(|l| l.trim() == header)
+                .map_or(0, |i| i + 1)
+        });
+        lines[start..]
+            .iter()
             .position(|l| l.trim_start().starts_with(key))
-            .map_or(0, |i| i + 1)
+            .map_or(start, |i| start + i + 1)
     };
     let mut args = Vec::new();
-    let flag = |name: &str, key: &str, v: &Value, args: &mut Vec<String>| -> Result<(), String> {
-        if !known.contains(&name) {
-            return Err(format!(
-                "line {}: unknown setting {key:?} (see --help)",
-                line_of(key)
-            ));
-        }
-        let values = match v {
-            Value::Array(items) => items.iter().collect(),
-            one => vec![one],
-        };
-        for v in values {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Integer(i) => i.to_string(),
-                Value::Boolean(b) => b.to_string(),
-                _ => {
-                    return Err(format!(
-                        "line {}: {key} takes a string or a number",
-                        line_of(key)
-                    ))
-                }
-            };
-            args.push(format!("--{name}"));
-            args.push(text);
-        }
-        Ok(())
-    };
     for (key, value) in &table {
         match (key.as_str(), value) {
             ("targets" | "http-targets", Value::Table(t)) => {
-                let name = if key == "targets" {
+                let flag = if key == "targets" {
                     "target"
                 } else {
                     "http-target"
                 };
-                for (k, v) in t {
+                for (name, v) in t {
                     let addr = v.as_str().ok_or_else(|| {
-                        format!("line {}: target {k} takes \"HOST:PORT\"", line_of(k))
+                        let line = line_of(Some(key), name);
+                        format!("line {line}: target {name} takes \"HOST:PORT\"")
                     })?;
-                    args.push(format!("--{name}"));
-                    args.push(format!("{k}={addr}"));
+                    args.push(format!("--{flag}={name}={addr}"));
                 }
             }
             ("tokens" | "tls" | "limits", Value::Table(t)) => {
                 for (k, v) in t {
-                    let name = match (key.as_str(), k.as_str()) {
-                        ("tokens", "key") => "token-key".to_string(),
-                        ("tokens", "public-key") => "token-public-key".to_string(),
-                        ("tls", "cert" | "key") => format!("tls-{k}"),
-                        _ => k.clone(),
+                    let (allowed, flag) = match key.as_str() {
+                        "tokens" => (TOKENS, format!("token-{k}")),
+                        "tls" if k == "handshake-timeout" => (TLS, k.clone()),
+                        "tls" => (TLS, format!("tls-{k}")),
+                        _ => (LIMITS, k.clone()),
                     };
-                    flag(&name, k, v, &mut args)?;
+                    if !allowed.contains(&k.as_str()) {
+                        let line = line_of(Some(key), k);
+                        return Err(format!(
+                            "line {line}: unknown setting {k:?} in [{key}] (see --help)"
+                        ));
+                    }
+                    push(&mut args, &flag, v, known)
+                        .map_err(|why| format!("line {}: {why}", line_of(Some(key), k)))?;
                 }
             }
             (k, Value::Table(_)) => {
-                return Err(format!(
-                    "line {}: unknown section [{k}]",
-                    line_of(&format!("[{k}]"))
-                ))
+                let line = line_of(None, &format!("[{k}]"));
+                return Err(format!("line {line}: unknown section [{k}]"));
             }
-            ("hosts", v) => flag("host", key, v, &mut args)?,
-            (k, v) => flag(k, k, v, &mut args)?,
+            (k, v) => {
+                if !TOP.contains(&k) {
+                    return Err(format!(
+                        "line {}: unknown setting {k:?} (see --help)",
+                        line_of(None, k)
+                    ));
+                }
+                let flag = if k == "hosts" { "host" } else { k };
+                push(&mut args, flag, v, known)
+                    .map_err(|why| format!("line {}: {why}", line_of(None, k)))?;
+            }
         }
     }
     Ok(args)
+}
+
+/// `--flag=value` for the value, or each of an array's (one argument each, so a value that
+/// starts with `-` stays a value).
+fn push(args: &mut Vec<String>, flag: &str, v: &Value, known: &[&str]) -> Result<(), String> {
+    if !known.contains(&flag) {
+        return Err(format!("unknown setting {flag:?} (see --help)"));
+    }
+    let values = match v {
+        Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    for v in values {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Integer(i) => i.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            _ => return Err(format!("{flag} takes a string or a number")),
+        };
+        args.push(format!("--{flag}={text}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -132,8 +172,11 @@ mod tests {
         )
         .unwrap();
         let pairs: Vec<(String, String)> = args
-            .chunks(2)
-            .map(|c| (c[0].clone(), c[1].clone()))
+            .iter()
+            .map(|a| {
+                let (flag, value) = a.split_once('=').unwrap();
+                (flag.to_string(), value.to_string())
+            })
             .collect();
         for (flag, value) in [
             ("--listen", "0.0.0.0:1"),
@@ -164,5 +207,17 @@ mod tests {
         assert!(e.starts_with("line 2:"), "{e}");
         let e = to_args("[nope]\nx = 1\n", KNOWN).unwrap_err();
         assert!(e.starts_with("line 1: unknown section [nope]"), "{e}");
+        // A setting in the wrong section is refused, not taken.
+        let e = to_args("[limits]\nallow-origin = \"*\"\n", KNOWN).unwrap_err();
+        assert!(
+            e.starts_with("line 2: unknown setting \"allow-origin\" in [limits]"),
+            "{e}"
+        );
+        let e = to_args(
+            "[tokens]\nkey = \"k\"\n[tls]\ncert = \"c\"\nkye = \"p\"\n",
+            KNOWN,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("line 5:"), "{e}");
     }
 }

@@ -156,6 +156,17 @@ pub(crate) async fn forward(
     req: Request,
 ) -> Response {
     let cfg = &shared.cfg;
+    if let Err(full) = shared.gate.attempt(&cfg.limits, peer.ip()) {
+        shared.metrics.refused("-", "rate");
+        return plain(StatusCode::TOO_MANY_REQUESTS, full.reason);
+    }
+    if *shared.draining.borrow() {
+        shared.metrics.refused("-", "draining");
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "relay refused the request: it is shutting down".into(),
+        );
+    }
     let target = params
         .iter()
         .find(|(k, _)| k == "target")

@@ -37,6 +37,9 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
 pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
 
+/// How long a Close frame may wait to be written, and then for the client's.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Bytes read from a backend at a time (and so the largest frame sent to a client).
 const READ_CHUNK: usize = 128 * 1024;
 
@@ -495,7 +498,8 @@ async fn relay(
         code,
         reason: reason.into(),
     };
-    let _ = ws_tx.send(Message::Close(Some(frame))).await;
+    // Bounded: a client that reads nothing more (the idle timeout's case) has a full buffer.
+    let _ = tokio::time::timeout(CLOSE_WAIT, ws_tx.send(Message::Close(Some(frame)))).await;
     let _ = tcp_tx.shutdown().await;
     if reason != "client closed" {
         await_client_close(&mut ws_rx).await;
@@ -518,7 +522,7 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: Socke
         code,
         reason: reason[..end].into(),
     };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(Message::Close(Some(frame)))).await;
     await_client_close(socket).await;
 }
 
@@ -529,7 +533,7 @@ async fn await_client_close<S>(rx: &mut S)
 where
     S: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while let Some(Ok(msg)) = rx.next().await {
             if matches!(msg, Message::Close(_)) {
                 break;
@@ -626,18 +630,30 @@ pub async fn serve_until(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
+    // Past the grace, what still runs (a forwarded request that takes its time) is cut off.
+    let mut draining = shared.draining.clone();
+    let deadline = async move {
+        let _ = draining.wait_for(|d| *d).await;
+        tokio::time::sleep(grace + Duration::from_secs(5)).await;
+    };
     let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
-    match tls {
-        Some((config, timeout)) => {
-            use axum::serve::ListenerExt;
-            let tls = tls::TlsListener::new(tcp, config, timeout).tap_io(|_: &mut _| {});
-            axum::serve(tls, app).with_graceful_shutdown(stop).await
+    let served = async {
+        match tls {
+            Some((config, timeout)) => {
+                use axum::serve::ListenerExt;
+                let tls = tls::TlsListener::new(tcp, config, timeout).tap_io(|_: &mut _| {});
+                axum::serve(tls, app).with_graceful_shutdown(stop).await
+            }
+            None => {
+                axum::serve(listener(tcp), app)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
         }
-        None => {
-            axum::serve(listener(tcp), app)
-                .with_graceful_shutdown(stop)
-                .await
-        }
+    };
+    tokio::select! {
+        r = served => r,
+        () = deadline => Ok(()),
     }
 }
 

@@ -75,7 +75,8 @@ struct Args {
     /// Seconds a connection may stay open before it is closed with 1001 (0: no limit).
     #[arg(long, default_value_t = 86_400)]
     max_lifetime: u64,
-    /// The largest WebSocket message a client may send, in bytes (larger: closed with 1009).
+    /// The largest WebSocket message a client may send, in bytes (a larger one ends the
+    /// connection).
     #[arg(long, default_value_t = 16 << 20)]
     max_message_size: usize,
     /// The largest request body HTTP forwarding takes, in bytes (larger: 413).

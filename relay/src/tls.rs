@@ -35,6 +35,8 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
         .map_err(|e| format!("the certificate and key do not go together: {e}"))
 }
 
+const MAX_PENDING_HANDSHAKES: usize = 256;
+
 /// Accepted connections whose TLS handshake succeeded.
 pub struct TlsListener {
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
@@ -52,14 +54,26 @@ impl TlsListener {
         let local = tcp.local_addr().expect("a bound listener has an address");
         let (tx, ready) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
+        // At most this many handshakes at once; more wait their turn in the backlog.
+        let pending = Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HANDSHAKES));
         tokio::spawn(async move {
-            loop {
-                let Ok((socket, peer)) = tcp.accept().await else {
-                    continue;
+            // Until the listener is dropped (the relay stopped).
+            while !tx.is_closed() {
+                let Ok(permit) = pending.clone().acquire_owned().await else {
+                    return;
+                };
+                let (socket, peer) = match tcp.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        // Out of file descriptors, say: wait rather than spin.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
                 };
                 let _ = socket.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
+                    let _permit = permit;
                     match tokio::time::timeout(handshake_timeout, acceptor.accept(socket)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;

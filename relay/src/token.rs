@@ -90,10 +90,7 @@ fn now() -> u64 {
 impl Verifier {
     /// An HMAC key (HS256): the file's bytes, surrounding white space trimmed.
     pub fn hmac(secret: &[u8]) -> Result<Verifier, String> {
-        let secret = secret.trim_ascii();
-        if secret.len() < 32 {
-            return Err("an HMAC token key needs at least 32 bytes".into());
-        }
+        let secret = hmac_secret(secret)?;
         Ok(Verifier {
             keys: vec![(Algorithm::HS256, DecodingKey::from_secret(secret))],
         })
@@ -135,6 +132,7 @@ impl Verifier {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.leeway = 0;
+        validation.validate_aud = false; // `aud` is the issuer's business; `targets` is ours
         validation.required_spec_claims = ["exp".to_string()].into();
         let claims = decode::<Claims>(token, key, &validation)
             .map_err(|e| {
@@ -170,6 +168,21 @@ impl Claims {
     }
 }
 
+/// The bytes of an HMAC key file. A PEM file is refused: a public key given as the HMAC key
+/// would let anyone who has it sign tokens.
+fn hmac_secret(file: &[u8]) -> Result<&[u8], String> {
+    let secret = file.trim_ascii();
+    if secret.starts_with(b"-----BEGIN") {
+        return Err(
+            "a PEM key is not an HMAC key: give a public key with --token-public-key".into(),
+        );
+    }
+    if secret.len() < 32 {
+        return Err("an HMAC token key needs at least 32 bytes".into());
+    }
+    Ok(secret)
+}
+
 /// A token for `targets`, valid for `ttl_secs` (for development and tests): signed with an HMAC
 /// key (raw bytes) or an Ed25519 / P-256 private key in PEM.
 pub fn mint(
@@ -189,11 +202,10 @@ pub fn mint(
     } else if let Ok(k) = EncodingKey::from_ec_pem(key) {
         (Algorithm::ES256, k)
     } else {
-        let secret = key.trim_ascii();
-        if secret.len() < 32 {
-            return Err("an HMAC token key needs at least 32 bytes".into());
-        }
-        (Algorithm::HS256, EncodingKey::from_secret(secret))
+        (
+            Algorithm::HS256,
+            EncodingKey::from_secret(hmac_secret(key)?),
+        )
     };
     encode(&Header::new(alg), &claims, &key).map_err(|e| format!("cannot sign: {e}"))
 }
@@ -261,6 +273,14 @@ mod tests {
         );
         assert!(matches!(v.check(Some("garbage")), Err(Refusal::Invalid(_))));
         assert!(Verifier::hmac(b"short").is_err());
+        let pem = b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
+        assert!(Verifier::hmac(pem)
+            .unwrap_err()
+            .contains("--token-public-key"));
+        assert!(
+            mint(pem, vec![], 60, None).is_err(),
+            "never an HMAC token from a public key"
+        );
     }
 
     #[test]

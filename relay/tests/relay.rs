@@ -499,3 +499,31 @@ async fn shutdown_drains_open_connections_with_1001_and_takes_no_new_ones() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed_and_its_backend_freed() {
+    // A backend that writes until its connection is closed.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, mut freed) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let chunk = vec![7u8; 64 * 1024];
+        while s.write_all(&chunk).await.is_ok() {}
+        let _ = tx.send(());
+    });
+    let relay = start_relay_with(Config {
+        targets: vec![("flood".into(), addr)],
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    // Connected, then never read: every buffer on the way fills and no byte moves.
+    let (_ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=flood"))
+            .await
+            .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), freed.recv())
+        .await
+        .expect("the backend's connection was closed although the client reads nothing");
+}

@@ -123,22 +123,14 @@ impl Outcome {
     }
 }
 
-/// The row count of an `executemany`, from each parameter set's count (-1: unknown): the sum
-/// of the known ones, saturating (a wire-controlled sum never wraps); -1 when none is known,
-/// 0 for no parameter sets.
+/// The row count of an `executemany`, from each parameter set's count (-1: unknown): their
+/// sum, saturating (a wire-controlled sum never wraps); -1 when any is unknown (a partial sum
+/// would pass for the whole), 0 for no parameter sets.
 pub fn executemany_rowcount(counts: impl IntoIterator<Item = i64>) -> i64 {
-    let (mut any, mut known) = (false, None);
-    for c in counts {
-        any = true;
-        if c >= 0 {
-            known = Some(known.unwrap_or(0i64).saturating_add(c));
-        }
-    }
-    match known {
-        Some(total) => total,
-        None if any => -1,
-        None => 0,
-    }
+    counts
+        .into_iter()
+        .try_fold(0i64, |total, c| (c >= 0).then(|| total.saturating_add(c)))
+        .unwrap_or(-1)
 }
 
 impl Batch {
@@ -222,7 +214,7 @@ mod tests {
     #[test]
     fn executemany_counts_what_is_known_and_never_wraps() {
         assert_eq!(executemany_rowcount([1, 2, 3]), 6);
-        assert_eq!(executemany_rowcount([1, -1, 3]), 4);
+        assert_eq!(executemany_rowcount([1, -1, 3]), -1);
         assert_eq!(executemany_rowcount([-1, -1]), -1);
         assert_eq!(executemany_rowcount([]), 0);
         assert_eq!(executemany_rowcount([i64::MAX, i64::MAX]), i64::MAX);

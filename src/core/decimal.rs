@@ -55,7 +55,12 @@ pub fn from_literal(lit: &str) -> String {
     let Some(e) = lit.find(['e', 'E']) else {
         return lit.to_string();
     };
-    let Some(exp) = lit[e + 1..].parse::<i64>().ok().filter(|x| x.abs() <= 1000) else {
+    // unsigned_abs: `abs` of i64::MIN wraps (in release) to a negative that passes the check.
+    let Some(exp) = lit[e + 1..]
+        .parse::<i64>()
+        .ok()
+        .filter(|x| x.unsigned_abs() <= 1000)
+    else {
         return lit.to_string();
     };
     let mantissa = &lit[..e];
@@ -132,6 +137,7 @@ mod tests {
             "1e100000000000",
             "1e99999999999999999999",
             "-1e9223372036854775807",
+            "1e-9223372036854775808",
         ] {
             assert_eq!(from_literal(huge), huge);
         }

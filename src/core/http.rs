@@ -13,6 +13,9 @@ pub struct Request {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// A bound of this request's own, shorter than the client's (a heartbeat must not hold
+    /// the connection up).
+    pub timeout_ms: Option<u64>,
 }
 
 impl Request {
@@ -36,6 +39,7 @@ impl Request {
             url,
             headers,
             body: body.map(|b| b.to_string().into_bytes()),
+            timeout_ms: None,
         }
     }
 }

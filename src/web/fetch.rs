@@ -214,7 +214,7 @@ impl HttpClient for FetchClient {
         let controller =
             AbortController::new().map_err(|_| Error::interface("AbortController unavailable"))?;
         self.state.in_flight.borrow_mut().push(controller.clone());
-        let result = match self.timeout_ms {
+        let result = match req.timeout_ms.or(self.timeout_ms) {
             Some(ms) => with_timeout(ms, "the request", self.exchange(&req, &controller)).await,
             None => self.exchange(&req, &controller).await,
         };

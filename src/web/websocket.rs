@@ -170,15 +170,9 @@ async fn refusal(url: &str, code: u16, reason: &str, token: Option<&str>) -> Err
         Some((resp.status(), body))
     };
     match verdict.await {
-        // The relay's own words for a token it refused.
-        Some((401, body)) => {
+        // The relay's refusals (a target, an origin, a token, a limit), in its own words.
+        Some((400 | 401 | 403 | 404 | 429 | 503, body)) => {
             Error::relay(format!("the relay at {at} refused the connection: {body}"))
-        }
-        Some((403, body)) if body.starts_with("the relay refused the token") => {
-            Error::relay(format!("the relay at {at} refused the connection: {body}"))
-        }
-        Some((400 | 403 | 404, body)) => {
-            Error::relay(format!("the relay at {at} refused the target: {body}"))
         }
         Some((status, body)) if status != 426 => Error::relay(format!(
             "the relay at {at} failed the WebSocket upgrade: HTTP {status} {body}"

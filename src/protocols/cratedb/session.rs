@@ -88,7 +88,9 @@ impl<H: HttpClient> Backend for CrateSession<H> {
             .zip(&types)
             .map(|(name, t)| Column::new(name, t.name(), t.logical()))
             .collect();
-        let all = reply.rows.unwrap_or_default();
+        let all = reply
+            .rows
+            .ok_or_else(|| Error::malformed("no rows array in the reply"))?;
         let total = if rowcount >= 0 {
             rowcount
         } else {
@@ -132,11 +134,14 @@ impl<H: HttpClient> Backend for CrateSession<H> {
             .iter()
             .map(|r| r.rowcount.filter(|c| *c >= 0))
             .collect();
-        let total = executemany_rowcount(counts.iter().map(|c| c.unwrap_or(-1)));
         let failed: Vec<usize> = (0..counts.len()).filter(|&i| counts[i].is_none()).collect();
         let Some(&first) = failed.first() else {
-            return Ok(total);
+            return Ok(executemany_rowcount(counts.iter().flatten().copied()));
         };
+        let written = counts
+            .iter()
+            .flatten()
+            .fold(0i64, |sum, c| sum.saturating_add(*c));
         // Rows before and after the failed ones were written: CrateDB has no transactions.
         let err = reply.results[first].error.as_ref();
         let message = err
@@ -150,7 +155,7 @@ impl<H: HttpClient> Backend for CrateSession<H> {
                  (CrateDB has no transactions to undo them): {message}",
                 first + 1,
                 failed.len(),
-                total.max(0)
+                written
             ),
         );
         if code.is_none() {

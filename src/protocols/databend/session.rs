@@ -15,13 +15,15 @@ use super::params::param;
 use super::response::{reply_error, server_error, LoginResponse, QueryResponse};
 use super::types::{decode, DbType};
 use crate::core::error::{Error, Result};
-use crate::core::http::{parse_reply, HttpClient};
+use crate::core::http::{parse_reply, HttpClient, Request};
 use crate::core::pages::{decode_rows, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params, Row};
 
 /// The pause before following a reply that brought nothing while the query runs.
 const IDLE_POLL_MS: u32 = 100;
+/// How long a heartbeat may take.
+const HEARTBEAT_TIMEOUT_MS: u64 = 10_000;
 
 /// What reading the rest of a result needs.
 struct Shape {
@@ -61,9 +63,11 @@ fn newer_than(version: &str, than: [u64; 3]) -> bool {
 }
 
 fn rows_of(types: &[DbType], reply: &mut QueryResponse, utc: bool) -> Result<Vec<Row>> {
-    decode_rows(reply.data.take().unwrap_or_default(), types, |t, c| {
-        decode(t, c, utc)
-    })
+    let data = reply
+        .data
+        .take()
+        .ok_or_else(|| Error::malformed("no data array in the reply"))?;
+    decode_rows(data, types, |t, c| decode(t, c, utc))
 }
 
 impl<H: HttpClient> DatabendSession<H> {
@@ -430,9 +434,13 @@ impl<H: HttpClient> Backend for DatabendSession<H> {
             }
             None => return Ok(()),
         };
-        let req = self
-            .cfg
-            .request("POST", "/v1/session/heartbeat", Some(body));
+        let req = Request {
+            // A heartbeat the server does not answer soon must not hold the connection up.
+            timeout_ms: Some(HEARTBEAT_TIMEOUT_MS),
+            ..self
+                .cfg
+                .request("POST", "/v1/session/heartbeat", Some(body))
+        };
         self.http.send(req).await.map(drop)
     }
 }

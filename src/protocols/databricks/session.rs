@@ -156,6 +156,7 @@ impl<H: HttpClient> DatabricksSession<H> {
                         url: link.external_link,
                         headers,
                         body: None,
+                        timeout_ms: None,
                     })
                     .await?;
                 if resp.status != 200 {

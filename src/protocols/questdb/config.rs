@@ -76,6 +76,7 @@ impl QuestConfig {
             url,
             headers: self.headers(),
             body: None,
+            timeout_ms: None,
         }
     }
 }

@@ -53,6 +53,7 @@ impl<H: HttpClient> QuestSession<H> {
                 url,
                 headers,
                 body: Some(body),
+                timeout_ms: None,
             })
             .await?;
         // The report is handed on as it is: its shape is the server's.

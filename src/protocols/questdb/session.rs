@@ -93,7 +93,11 @@ fn failed_after_rows(reply: &ExecResponse, query: &Scanned) -> Option<Error> {
 }
 
 fn rows_of(types: &[QType], reply: &mut ExecResponse) -> Result<Vec<Row>> {
-    decode_rows(reply.dataset.take().unwrap_or_default(), types, decode)
+    let dataset = reply
+        .dataset
+        .take()
+        .ok_or_else(|| Error::malformed("no dataset in the reply"))?;
+    decode_rows(dataset, types, decode)
 }
 
 impl<H: HttpClient> Backend for QuestSession<H> {
