@@ -156,10 +156,8 @@ pub(crate) async fn forward(
     req: Request,
 ) -> Response {
     let cfg = &shared.cfg;
-    if let Err(full) = shared.gate.attempt(&cfg.limits, peer.ip()) {
-        shared.metrics.refused("-", "rate");
-        return plain(StatusCode::TOO_MANY_REQUESTS, full.reason);
-    }
+    // Not counted against the attempt rate: one statement may take many requests (polls,
+    // pages, preflights); the rate limits WebSocket connections.
     if *shared.draining.borrow() {
         shared.metrics.refused("-", "draining");
         return plain(
