@@ -2,7 +2,7 @@
 // webdbc streamed, and @neondatabase/serverless on the same relay. One run each; prints the figures.
 // Run by scripts/bench-pg.sh under webdbc-testenv.
 import * as webdbc from "../../pkg/node.js";
-import { Client, neonConfig } from "@neondatabase/serverless";
+import { neonThroughRelay } from "./neon.mjs";
 import { createBenchTable, report as print } from "./table.mjs";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -28,14 +28,7 @@ for await (const row of cur) n += row.length === 4 ? 1 : 0;
 report("webdbc streamed (for await)", n, performance.now() - t);
 await conn.close();
 
-const relayHost = new URL(relay).host;
-neonConfig.webSocketConstructor = WebSocket;
-neonConfig.useSecureWebSocket = false;
-neonConfig.forceDisablePgSSL = true;
-neonConfig.pipelineConnect = false; // the server asks for SCRAM, not cleartext
-neonConfig.wsProxy = (host, port) => `${relayHost}/v1?address=${host}:${port}`;
-const client = new Client(pg);
-await client.connect();
+const client = await neonThroughRelay(pg, relay);
 t = performance.now();
 const res = await client.query("SELECT * FROM bench");
 report("@neondatabase/serverless query", res.rows.length, performance.now() - t);

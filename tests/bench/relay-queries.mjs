@@ -1,7 +1,7 @@
 // Small queries through a relay, in a process of its own: `node relay-queries.mjs webdbc|neon RELAY N`
 // runs N × `SELECT $1::int` on WEBDBC_TEST_PG and prints the microseconds per query.
 import * as webdbc from "../../pkg/node.js";
-import { Client, neonConfig } from "@neondatabase/serverless";
+import { neonThroughRelay } from "./neon.mjs";
 
 const [client, relay, count] = process.argv.slice(2);
 const n = Number(count);
@@ -24,14 +24,7 @@ if (client === "webdbc") {
   });
   await conn.close();
 } else {
-  const relayHost = new URL(relay).host;
-  neonConfig.webSocketConstructor = WebSocket;
-  neonConfig.useSecureWebSocket = false;
-  neonConfig.forceDisablePgSSL = true;
-  neonConfig.pipelineConnect = false; // the server asks for SCRAM, not cleartext
-  neonConfig.wsProxy = (host, port) => `${relayHost}/v1?address=${host}:${port}`;
-  const c = new Client(pg);
-  await c.connect();
+  const c = await neonThroughRelay(pg, relay);
   us = await timed(async (i) => {
     const res = await c.query("SELECT $1::int AS v", [i]);
     if (res.rows[0].v !== i) throw new Error("wrong answer");
