@@ -1,55 +1,13 @@
 //! The webdbc-relay binary as an operator runs it: targets from flags and a config file.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+mod common;
+
+use common::{start, start_logging, temp};
 use std::time::Duration;
-
-struct Relay(Child);
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts the binary and waits for its "listening" line; the rest of its log goes to `log`.
-fn start_logging(args: &[&str], log: std::sync::Arc<std::sync::Mutex<String>>) -> (Relay, u16) {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .find(|l| l.as_ref().is_ok_and(|l| l.contains("listening")))
-        .expect("listening line")
-        .unwrap();
-    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let mut log = log.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    (Relay(child), port)
-}
-
-fn start(args: &[&str]) -> (Relay, u16) {
-    start_logging(args, Default::default())
-}
 
 /// The status line of a plain GET, and the body.
 fn get(port: u16, path: &str) -> (String, String) {
@@ -370,12 +328,6 @@ fn handshake(port: u16, path: &str, protocol: Option<&str>) -> (String, Option<S
         .find_map(|l| l.strip_prefix("sec-websocket-protocol: "))
         .map(str::to_string);
     (status, chosen)
-}
-
-fn temp(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("webdbc-relay-{}-{name}", std::process::id()));
-    std::fs::write(&path, contents).unwrap();
-    path
 }
 
 #[test]

@@ -9,6 +9,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use webdbc_relay::Config;
 
+mod common;
+
+use common::start_echo;
+
 async fn start_relay(targets: Vec<(String, String)>) -> String {
     start_relay_with(Config {
         targets,
@@ -26,25 +30,6 @@ async fn start_relay_with(cfg: Config) -> String {
     };
     tokio::spawn(webdbc_relay::serve(listener, cfg));
     format!("127.0.0.1:{}", addr.port())
-}
-
-/// A TCP server that echoes everything, upper-cased, so the test sees the bytes went through it.
-async fn start_echo() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 || s.write_all(&buf[..n].to_ascii_uppercase()).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 async fn close_of(

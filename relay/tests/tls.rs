@@ -1,38 +1,21 @@
 //! TLS on the listener, through the binary: a certificate the test makes, a client that trusts
 //! only it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::Message;
 
-struct Relay(Child);
+mod common;
 
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn temp(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "webdbc-relay-tls-{}-{n}-{name}",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).unwrap();
-    path
-}
+use common::{start, start_echo, temp};
 
 /// A certificate for `localhost` and its key; the certificate's DER for a client's trust.
 fn certificate() -> (
@@ -47,28 +30,6 @@ fn certificate() -> (
     (cert_file, key_file, der)
 }
 
-fn start(args: &[&str]) -> (Relay, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .find(|l| l.as_ref().is_ok_and(|l| l.contains("listening")))
-        .expect("listening line")
-        .unwrap();
-    assert!(line.contains("wss://"), "{line}");
-    std::thread::spawn(move || for _ in lines {});
-    (Relay(child), port)
-}
-
 fn trusting(der: Option<CertificateDer<'static>>) -> TlsConnector {
     let mut roots = RootCertStore::empty();
     if let Some(der) = der {
@@ -81,24 +42,6 @@ fn trusting(der: Option<CertificateDer<'static>>) -> TlsConnector {
         .with_root_certificates(roots)
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
-}
-
-async fn start_echo() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 || s.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
 }
 
 #[tokio::test]
@@ -130,7 +73,7 @@ async fn serves_wss_and_https_with_its_certificate() {
         .await
         .unwrap();
     match ws.next().await.unwrap().unwrap() {
-        Message::Binary(b) => assert_eq!(&b[..], b"over tls"),
+        Message::Binary(b) => assert_eq!(&b[..], b"OVER TLS"),
         other => panic!("unexpected {other:?}"),
     }
     // https:// too.
@@ -162,17 +105,21 @@ async fn serves_wss_and_https_with_its_certificate() {
 fn a_key_that_does_not_fit_the_certificate_stops_it() {
     let (cert, _, _) = certificate();
     let (_, other_key, _) = certificate();
-    let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            other_key.to_str().unwrap(),
-        ])
-        .output()
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&other_key)
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    // It must stop by itself: were it serving, the test would otherwise wait for ever.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("do not go together"), "{err}");
