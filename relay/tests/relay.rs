@@ -32,6 +32,17 @@ async fn start_relay_with(cfg: Config) -> String {
     format!("127.0.0.1:{}", addr.port())
 }
 
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket through the relay that must be accepted; `query` picks the target.
+async fn open(relay: &str, query: &str) -> Ws {
+    tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?{query}"))
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .0
+}
+
 async fn close_of(
     ws: &mut tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
@@ -64,10 +75,7 @@ async fn carries_bytes_both_ways_for_named_and_address_targets() {
     let echo = start_echo().await;
     let relay = start_relay(vec![("echo".into(), echo.clone())]).await;
     for query in ["target=echo".to_string(), format!("address={echo}")] {
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?{query}"))
-                .await
-                .unwrap();
+        let mut ws = open(&relay, &query).await;
         ws.send(Message::Binary(b"hello, relay".to_vec().into()))
             .await
             .unwrap();
@@ -114,10 +122,7 @@ async fn refuses_unlisted_targets_before_the_upgrade_and_says_why_to_plain_gets(
 async fn text_frames_close_with_1003() {
     let echo = start_echo().await;
     let relay = start_relay(vec![("echo".into(), echo)]).await;
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=echo").await;
     ws.send(Message::Text("hi".into())).await.unwrap();
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(u16::from(code), 1003);
@@ -134,10 +139,7 @@ async fn unreachable_backend_closes_with_1011_and_a_reason() {
         .unwrap()
         .to_string();
     let relay = start_relay(vec![("dead".into(), dead)]).await;
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=dead"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=dead").await;
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(u16::from(code), 1011);
     assert!(
@@ -155,10 +157,7 @@ async fn backend_close_is_passed_on_after_its_last_bytes() {
         s.write_all(b"last words").await.unwrap();
     });
     let relay = start_relay(vec![("bye".into(), addr)]).await;
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=bye"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=bye").await;
     assert_eq!(
         ws.next().await.unwrap().unwrap(),
         Message::Binary(b"last words".to_vec().into())
@@ -249,9 +248,7 @@ async fn a_large_stream_arrives_intact() {
         }
     });
     let relay = start_relay(vec![("b".into(), backend_addr)]).await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=b"))
-        .await
-        .unwrap();
+    let mut ws = open(&relay, "target=b").await;
     let mut got = Vec::with_capacity(SIZE);
     while got.len() < SIZE {
         match ws.next().await.unwrap().unwrap() {
@@ -304,9 +301,7 @@ async fn silent_connections_are_closed_at_the_idle_timeout_and_the_backend_freed
         ..Config::default()
     })
     .await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=s"))
-        .await
-        .unwrap();
+    let mut ws = open(&relay, "target=s").await;
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(
         (u16::from(code), reason.as_str()),
@@ -326,10 +321,7 @@ async fn connections_end_at_the_maximum_lifetime() {
         ..Config::default()
     })
     .await;
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=echo").await;
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(u16::from(code), 1001);
     assert!(reason.contains("maximum connection lifetime"), "{reason}");
@@ -339,9 +331,7 @@ async fn connections_end_at_the_maximum_lifetime() {
 async fn a_client_that_vanishes_frees_the_backend() {
     let (silent, mut closed) = start_silent().await;
     let relay = start_relay(vec![("s".into(), silent)]).await;
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=s"))
-        .await
-        .unwrap();
+    let ws = open(&relay, "target=s").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(ws); // no Close frame: the TCP connection just goes away
     tokio::time::timeout(Duration::from_secs(5), closed.recv())
@@ -363,9 +353,8 @@ async fn connection_limits_refuse_before_the_upgrade() {
         ..Config::default()
     })
     .await;
-    let url = format!("ws://{relay}/v1/connect?target=echo");
-    let a = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let b = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let a = open(&relay, "target=echo").await;
+    let b = open(&relay, "target=echo").await;
     assert_eq!(
         refused_with(&relay, "target=other").await,
         429,
@@ -373,9 +362,7 @@ async fn connection_limits_refuse_before_the_upgrade() {
     );
     drop((a, b));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let _c = tokio_tungstenite::connect_async(&url)
-        .await
-        .expect("places were given back");
+    let _c = open(&relay, "target=echo").await; // places were given back
 }
 
 #[tokio::test]
@@ -403,10 +390,7 @@ async fn attempts_beyond_the_rate_are_429() {
 async fn metrics_and_health_are_served() {
     let echo = start_echo().await;
     let relay = start_relay(vec![("echo".into(), echo)]).await;
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=echo").await;
     ws.send(Message::Binary(b"abc".to_vec().into()))
         .await
         .unwrap();
@@ -464,10 +448,7 @@ async fn shutdown_drains_open_connections_with_1001_and_takes_no_new_ones() {
     let serving = tokio::spawn(webdbc_relay::serve_until(listener, cfg, async {
         let _ = stopped.await;
     }));
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=echo"))
-            .await
-            .unwrap();
+    let mut ws = open(&relay, "target=echo").await;
     stop.send(()).unwrap();
     let (code, reason) = close_of(&mut ws).await;
     assert_eq!(
@@ -504,10 +485,7 @@ async fn a_client_that_stops_reading_is_closed_and_its_backend_freed() {
     })
     .await;
     // Connected, then never read: every buffer on the way fills and no byte moves.
-    let (_ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{relay}/v1/connect?target=flood"))
-            .await
-            .unwrap();
+    let _ws = open(&relay, "target=flood").await;
     tokio::time::timeout(Duration::from_secs(10), freed.recv())
         .await
         .expect("the backend's connection was closed although the client reads nothing");
