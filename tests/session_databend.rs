@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use futures::executor::block_on;
 use serde_json::{json, Value as Json};
-use support::http::{json as reply, ScriptedHttp};
+use support::http::{json as reply, ScriptedHttp, Step};
 use support::{drain, ints};
 use webdbc::core::{Backend, ErrorKind, Origin, Params};
 use webdbc::protocols::databend::{DatabendConfig, DatabendSession};
@@ -38,6 +38,12 @@ fn page(id: &str, ns: &[i64], next: Option<&str>, session: Json) -> Json {
         "next_uri": next, "final_uri": format!("/v1/query/{id}/final"),
         "kill_uri": format!("/v1/query/{id}/kill"), "result_timeout_secs": 8,
     })
+}
+
+/// The reply to `POST /v1/query` that starts a result of more than one page.
+fn first_of_pages(id: &str, ns: &[i64]) -> Step {
+    let next = format!("/v1/query/{id}/page/1");
+    reply("POST", "/v1/query", page(id, ns, Some(&next), json!(null)))
 }
 
 fn body(req: &webdbc::core::http::Request) -> Json {
@@ -123,7 +129,7 @@ fn an_error_after_rows_comes_after_them_and_releases_the_result() {
     let mut s = connect(&http);
     let id = qid(1);
     http.push([
-        reply("POST", "/v1/query", page(&id, &[1, 2], Some(&format!("/v1/query/{id}/page/1")), json!(null))),
+        first_of_pages(&id, &[1, 2]),
         reply("GET", &format!("/v1/query/{id}/page/1"), json!({
             "id": id, "state": "Failed", "error": { "code": 1006, "message": "division by zero", "detail": "at row 3" },
             "next_uri": null,
@@ -155,16 +161,7 @@ fn the_cancel_token_kills_what_runs_and_nothing_else() {
     let (t, seen2) = (token.clone(), seen.clone());
     http.on_send(move |_| seen2.borrow_mut().push(t.request().map(|r| r.url)));
     http.push([
-        reply(
-            "POST",
-            "/v1/query",
-            page(
-                &id,
-                &[1],
-                Some(&format!("/v1/query/{id}/page/1")),
-                json!(null),
-            ),
-        ),
+        first_of_pages(&id, &[1]),
         reply(
             "GET",
             &format!("/v1/query/{id}/page/1"),
@@ -199,16 +196,7 @@ fn an_unread_result_gets_heartbeats_and_close_releases_it() {
     let mut s = connect(&http);
     assert_eq!(s.keep_alive_interval_ms(), Some(15_000));
     let id = qid(1);
-    http.push([reply(
-        "POST",
-        "/v1/query",
-        page(
-            &id,
-            &[1],
-            Some(&format!("/v1/query/{id}/page/1")),
-            json!(null),
-        ),
-    )]);
+    http.push([first_of_pages(&id, &[1])]);
     block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
     // A quarter of the server's result timeout (8 s).
     assert_eq!(s.keep_alive_interval_ms(), Some(2_000));
