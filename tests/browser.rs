@@ -161,5 +161,7 @@ fn env() -> JsValue {
     var!("token", "WEBDBC_TEST_TOKEN");
     var!("tokenExpired", "WEBDBC_TEST_TOKEN_EXPIRED");
     var!("tokenOther", "WEBDBC_TEST_TOKEN_OTHER");
+    var!("pgTls", "WEBDBC_TEST_PG_TLS");
+    var!("igniteTls", "WEBDBC_TEST_IGNITE_TLS");
     env.into()
 }

@@ -7,6 +7,7 @@
 //! allow-origin = ["https://app.example"]
 //! [targets]
 //! pg = "db.internal:5432"
+//! secure = { address = "db.internal:5433", tls = "verify-full", ca = "/etc/ca.pem", starttls = "postgres" }
 //! [http-targets]
 //! crate = "http://10.0.0.5:4200"
 //! [tokens]
@@ -44,6 +45,21 @@ const LIMITS: &[&str] = &[
     "drain-grace",
 ];
 
+/// `{ address = "HOST:PORT", tls = "verify-full", ca = "FILE", … }` as the flag's
+/// `HOST:PORT?tls=verify-full&ca=FILE&…` (None: no address, or a value that is not a string).
+fn target_with_settings(settings: &Table) -> Option<String> {
+    let mut addr = settings.get("address")?.as_str()?.to_string();
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in settings.iter().filter(|(k, _)| *k != "address") {
+        query.append_pair(k, v.as_str()?);
+    }
+    let query = query.finish();
+    if !query.is_empty() {
+        addr = format!("{addr}?{query}");
+    }
+    Some(addr)
+}
+
 /// The flags a file stands for. `known`: the long flags there are (an unknown key is an error
 /// that names its line).
 pub fn to_args(text: &str, known: &[&str]) -> Result<Vec<String>, String> {
@@ -78,7 +94,12 @@ pub fn to_args(text: &str, known: &[&str]) -> Result<Vec<String>, String> {
                     "http-target"
                 };
                 for (name, v) in t {
-                    let addr = v.as_str().ok_or_else(|| {
+                    let addr = match (v, flag) {
+                        (Value::String(addr), _) => Some(addr.clone()),
+                        (Value::Table(settings), "target") => target_with_settings(settings),
+                        _ => None,
+                    }
+                    .ok_or_else(|| {
                         let line = line_of(Some(key), name);
                         format!("line {line}: target {name} takes \"HOST:PORT\"")
                     })?;
@@ -166,7 +187,9 @@ mod tests {
     fn a_file_stands_for_flags() {
         let args = to_args(
             "listen = \"0.0.0.0:1\"\nallow-origin = [\"https://a\", \"https://b\"]\nhosts = [\"r.example\"]\n\
-             [targets]\npg = \"db:5432\"\n[http-targets]\ncrate = \"http://h:4200\"\n\
+             [targets]\npg = \"db:5432\"\n\
+             pgs = { address = \"db:5432\", tls = \"verify-full\", ca = \"/ca.pem\", starttls = \"postgres\" }\n\
+             [http-targets]\ncrate = \"http://h:4200\"\n\
              [tokens]\nkey = \"k\"\n[tls]\ncert = \"c\"\nkey = \"p\"\n[limits]\nidle-timeout = 60\n",
             KNOWN,
         )
@@ -183,6 +206,10 @@ mod tests {
             ("--allow-origin", "https://b"),
             ("--host", "r.example"),
             ("--target", "pg=db:5432"),
+            (
+                "--target",
+                "pgs=db:5432?ca=%2Fca.pem&starttls=postgres&tls=verify-full",
+            ),
             ("--http-target", "crate=http://h:4200"),
             ("--token-key", "k"),
             ("--tls-cert", "c"),

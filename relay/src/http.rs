@@ -225,10 +225,7 @@ pub(crate) async fn forward(
         .headers()
         .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok());
-    let target = crate::Target {
-        name: name.clone(),
-        addr: addr.clone(),
-    };
+    let target = crate::Target::plain(name, addr);
     if let Some((status, why)) = crate::token_refusal(&shared, token, &target, peer) {
         let mut r = plain(status, why);
         cors(r.headers_mut(), origin.as_ref());

@@ -9,6 +9,7 @@
 //! `/v1/http/{target}/…` forwards HTTP to allow-listed HTTP targets, with CORS for allowed page
 //! origins (see [`http`]).
 
+pub mod backend_tls;
 pub mod config_file;
 pub mod http;
 pub mod limits;
@@ -28,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use bytes::BytesMut;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -45,8 +46,8 @@ const READ_CHUNK: usize = 128 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Named targets: name -> `host:port`.
-    pub targets: Vec<(String, String)>,
+    /// Named socket targets.
+    pub targets: Vec<Target>,
     /// Named HTTP targets for forwarding: name -> `host:port` (plain HTTP).
     pub http_targets: Vec<(String, String)>,
     /// Page origins allowed in (`*`: any). Empty: no page may use HTTP forwarding, and any may
@@ -81,7 +82,7 @@ pub struct Config {
 pub(crate) struct Shared {
     pub(crate) cfg: Config,
     pub(crate) gate: limits::Gate,
-    pub(crate) metrics: metrics::Metrics,
+    pub(crate) metrics: Arc<metrics::Metrics>,
     /// Turns true when the relay starts to shut down.
     pub(crate) draining: tokio::sync::watch::Receiver<bool>,
 }
@@ -136,10 +137,12 @@ impl Config {
     }
 }
 
-/// `name=host:port` (spaces around `=` allowed).
-pub fn parse_target(s: &str) -> Result<(String, String), String> {
-    let (name, addr) = s.split_once('=').ok_or("expected name = host:port")?;
-    let (name, addr) = (name.trim(), addr.trim());
+/// `name=host:port`, then optionally `?` and the target's TLS settings
+/// (`tls=require|verify-full&ca=FILE&starttls=postgres&server-name=NAME`, see `backend_tls`);
+/// spaces around `=` allowed.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let (name, rest) = s.split_once('=').ok_or("expected name = host:port")?;
+    let (name, rest) = (name.trim(), rest.trim());
     if name.is_empty()
         || !name
             .chars()
@@ -147,16 +150,41 @@ pub fn parse_target(s: &str) -> Result<(String, String), String> {
     {
         return Err(format!("invalid target name {name:?}"));
     }
+    let (addr, settings) = rest.split_once('?').unwrap_or((rest, ""));
     let (host, port) = addr.rsplit_once(':').ok_or("expected host:port")?;
     if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
         return Err(format!("invalid address {addr:?}"));
     }
-    Ok((name.to_string(), addr.to_string()))
+    let settings: Vec<(String, String)> = form_urlencoded::parse(settings.as_bytes())
+        .into_owned()
+        .collect();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let tls = backend_tls::BackendTls::from_settings(host, &settings)
+        .map_err(|why| format!("target {name}: {why}"))?;
+    Ok(Target {
+        name: name.to_string(),
+        addr: addr.to_string(),
+        tls: tls.map(Arc::new),
+    })
 }
 
-pub(crate) struct Target {
-    pub(crate) name: String,
-    pub(crate) addr: String,
+/// A socket target: its name, `host:port`, and TLS towards it when configured.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    pub addr: String,
+    pub tls: Option<Arc<backend_tls::BackendTls>>,
+}
+
+impl Target {
+    /// A target reached in plain TCP.
+    pub fn plain(name: &str, addr: &str) -> Target {
+        Target {
+            name: name.into(),
+            addr: addr.into(),
+            tls: None,
+        }
+    }
 }
 
 enum Verdict {
@@ -173,11 +201,11 @@ fn judge(cfg: &Config, query: &[(String, String)]) -> Verdict {
         .collect();
     let found = match named.as_slice() {
         [(k, name)] if k == "target" => {
-            cfg.targets.iter().find(|(n, _)| n == name).ok_or_else(|| {
+            cfg.targets.iter().find(|t| &t.name == name).ok_or_else(|| {
                 format!("relay refused target {name:?}: no target of that name is configured")
             })
         }
-        [(_, addr)] => cfg.targets.iter().find(|(_, a)| a == addr).ok_or_else(|| {
+        [(_, addr)] => cfg.targets.iter().find(|t| &t.addr == addr).ok_or_else(|| {
             format!("relay refused address {addr:?}: it is not in the relay's allow-list")
         }),
         [] => {
@@ -194,10 +222,7 @@ fn judge(cfg: &Config, query: &[(String, String)]) -> Verdict {
         }
     };
     match found {
-        Ok((name, addr)) => Verdict::Allowed(Target {
-            name: name.clone(),
-            addr: addr.clone(),
-        }),
+        Ok(target) => Verdict::Allowed(target.clone()),
         Err(msg) => Verdict::Refused(StatusCode::FORBIDDEN, msg),
     }
 }
@@ -363,23 +388,73 @@ async fn relay(
 ) {
     let cfg = &shared.cfg;
     let started = std::time::Instant::now();
-    let connected =
-        match tokio::time::timeout(cfg.connect_timeout, TcpStream::connect(&target.addr)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err("timed out".to_string()),
-        };
-    let tcp = match connected {
-        Ok(s) => s,
-        Err(why) => {
+    let connected = tokio::time::timeout(cfg.connect_timeout, open_backend(&target, &shared)).await;
+    let backend = match connected {
+        Ok(Ok(backend)) => backend,
+        Ok(Err((reason, why))) => {
+            shared.metrics.refused(&target.name, reason);
+            let why = format!("could not connect to target {}: {why}", target.name);
+            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why, peer).await;
+        }
+        Err(_) => {
             shared.metrics.refused(&target.name, "connect");
-            let reason = format!("could not connect to target {}: {why}", target.name);
-            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &reason, peer).await;
+            let why = format!("could not connect to target {}: timed out", target.name);
+            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why, peer).await;
         }
     };
     shared.metrics.opened(&target.name, started.elapsed());
-    let _ = tcp.set_nodelay(true);
     eprintln!("relay: {peer} -> {} opened", target.name);
-    let (mut tcp_rx, mut tcp_tx) = tcp.into_split();
+    match backend {
+        Backend::Plain(tcp) => {
+            let (rx, tx) = tcp.into_split();
+            pipe(socket, rx, tx, &target, &shared, peer).await
+        }
+        Backend::Tls(tls) => {
+            let (rx, tx) = tokio::io::split(*tls);
+            pipe(socket, rx, tx, &target, &shared, peer).await
+        }
+    }
+}
+
+/// A connection to a target, encrypted when the target says so.
+enum Backend {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+/// Connects to the target (and shakes hands, for TLS); an error is the metric's reason and
+/// what went wrong.
+async fn open_backend(target: &Target, shared: &Shared) -> Result<Backend, (&'static str, String)> {
+    let tcp = TcpStream::connect(&target.addr)
+        .await
+        .map_err(|e| ("connect", e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    let Some(tls) = &target.tls else {
+        return Ok(Backend::Plain(tcp));
+    };
+    match tls.wrap(tcp).await {
+        Ok(stream) => Ok(Backend::Tls(Box::new(stream))),
+        Err(why) => {
+            shared.metrics.tls_failed(Some(&target.name));
+            Err(("tls", why))
+        }
+    }
+}
+
+/// Carries bytes both ways between the WebSocket and the backend until one side ends or an
+/// operator's bound is reached, then closes the WebSocket with the reason.
+async fn pipe<R, W>(
+    socket: WebSocket,
+    mut tcp_rx: R,
+    mut tcp_tx: W,
+    target: &Target,
+    shared: &Shared,
+    peer: SocketAddr,
+) where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let cfg = &shared.cfg;
     let (mut ws_tx, mut ws_rx) = socket.split();
     let (mut up, mut down) = (0u64, 0u64);
     // When bytes last went either way (milliseconds since `base`), for the idle timeout.
@@ -431,7 +506,12 @@ async fn relay(
             }
             loop {
                 buf.reserve(READ_CHUNK);
-                match tcp_rx.try_read_buf(&mut buf) {
+                // What is already there, without waiting (read_buf is cancel-safe).
+                match tcp_rx
+                    .read_buf(&mut buf)
+                    .now_or_never()
+                    .unwrap_or(Err(std::io::ErrorKind::WouldBlock.into()))
+                {
                     Ok(0) => ended = Some((CLOSE_NORMAL, "backend closed the connection")),
                     Ok(n) => {
                         down += n as u64;
@@ -616,7 +696,7 @@ pub async fn serve_until(
     let shared = Arc::new(Shared {
         cfg,
         gate: limits::Gate::new(),
-        metrics: metrics::Metrics::default(),
+        metrics: Arc::default(),
         draining,
     });
     let gate = shared.gate.clone();
@@ -636,12 +716,14 @@ pub async fn serve_until(
         let _ = draining.wait_for(|d| *d).await;
         tokio::time::sleep(grace + Duration::from_secs(5)).await;
     };
+    let metrics = shared.metrics.clone();
     let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
     let served = async {
         match tls {
             Some((config, timeout)) => {
                 use axum::serve::ListenerExt;
-                let tls = tls::TlsListener::new(tcp, config, timeout).tap_io(|_: &mut _| {});
+                let tls =
+                    tls::TlsListener::new(tcp, config, timeout, metrics).tap_io(|_: &mut _| {});
                 axum::serve(tls, app).with_graceful_shutdown(stop).await
             }
             None => {
@@ -674,19 +756,26 @@ mod tests {
             vec![("crate".into(), "127.0.0.1:4200".into())]
         );
         assert_eq!(cfg.allowed_origins, vec!["https://app.example".to_string()]);
+        let targets: Vec<(&str, &str)> = cfg
+            .targets
+            .iter()
+            .map(|t| (t.name.as_str(), t.addr.as_str()))
+            .collect();
         assert_eq!(
-            cfg.targets,
-            vec![
-                ("pg".into(), "127.0.0.1:5432".into()),
-                ("ignite".into(), "db.internal:10800".into())
-            ]
+            targets,
+            vec![("pg", "127.0.0.1:5432"), ("ignite", "db.internal:10800")]
         );
+        let tls = parse_target("pg = db:5432?tls=require&starttls=postgres").unwrap();
+        assert_eq!(tls.addr, "db:5432");
+        assert!(tls.tls.is_some());
         for bad in [
             "pg 127.0.0.1:5432",
             "pg = 127.0.0.1",
             "p g = h:1",
             "pg = h:0",
             "x = https://h:1",
+            "pg = h:1?tls=sometimes",
+            "pg = h:1?ca=/x.pem",
         ] {
             assert!(Config::default().add_lines(bad).is_err(), "{bad}");
         }
@@ -695,7 +784,7 @@ mod tests {
     #[test]
     fn judges_names_and_exact_addresses_only() {
         let cfg = Config {
-            targets: vec![("pg".into(), "127.0.0.1:5432".into())],
+            targets: vec![Target::plain("pg", "127.0.0.1:5432")],
             ..Config::default()
         };
         let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];

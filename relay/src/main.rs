@@ -22,9 +22,13 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// A reachable target, NAME=HOST:PORT (repeatable). Clients pick it with ?target=NAME or
-    /// ?address=HOST:PORT (exact match).
+    /// ?address=HOST:PORT (exact match). TLS towards it:
+    /// NAME=HOST:PORT?tls=require|verify-full[&ca=FILE][&starttls=postgres][&server-name=NAME]
+    /// (require: encrypted, certificate unchecked; verify-full: the chain leads to the CA file,
+    /// or to Mozilla's roots without one, and names the host; starttls=postgres: PostgreSQL's
+    /// SSLRequest first, else TLS from the first byte as Ignite 3 speaks it).
     #[arg(long = "target", value_parser = parse_target)]
-    targets: Vec<(String, String)>,
+    targets: Vec<webdbc_relay::Target>,
     /// An HTTP target for forwarding at /v1/http/NAME/…, NAME=http://HOST:PORT (repeatable).
     #[arg(long = "http-target", value_parser = parse_http_target)]
     http_targets: Vec<(String, String)>,

@@ -25,6 +25,8 @@ struct Counters {
     bytes_down: BTreeMap<String, u64>,
     connect: BTreeMap<String, Histogram>,
     http: BTreeMap<(String, u16), u64>,
+    /// TLS handshakes that failed: with clients (None) or with a target's backend.
+    tls_failures: BTreeMap<Option<String>, u64>,
 }
 
 #[derive(Default)]
@@ -74,6 +76,17 @@ impl Metrics {
             .unwrap()
             .http
             .entry((target.into(), status))
+            .or_default() += 1;
+    }
+
+    /// A TLS handshake that failed: a client's (None) or one with a target's backend.
+    pub fn tls_failed(&self, target: Option<&str>) {
+        *self
+            .0
+            .lock()
+            .unwrap()
+            .tls_failures
+            .entry(target.map(str::to_string))
             .or_default() += 1;
     }
 
@@ -158,6 +171,21 @@ impl Metrics {
                 .map(|((t, s), v)| (format!("{{target=\"{t}\",status=\"{s}\"}}"), v.to_string()))
                 .collect(),
         );
+        family(
+            "webdbc_relay_tls_handshake_failures_total",
+            "counter",
+            "TLS handshakes that failed, with clients or with a target.",
+            c.tls_failures
+                .iter()
+                .map(|(t, v)| match t {
+                    None => ("{side=\"client\"}".to_string(), v.to_string()),
+                    Some(t) => (
+                        format!("{{side=\"backend\",target=\"{t}\"}}"),
+                        v.to_string(),
+                    ),
+                })
+                .collect(),
+        );
         out
     }
 }
@@ -173,6 +201,8 @@ mod tests {
         m.closed("pg", 10, 20);
         m.refused("pg", "token");
         m.http("crate", 200);
+        m.tls_failed(None);
+        m.tls_failed(Some("pg"));
         let text = m.render();
         for line in [
             "webdbc_relay_connections_opened_total{target=\"pg\"} 1",
@@ -182,6 +212,8 @@ mod tests {
             "webdbc_relay_backend_connect_seconds_bucket{target=\"pg\",le=\"0.001\"} 0",
             "webdbc_relay_backend_connect_seconds_bucket{target=\"pg\",le=\"0.005\"} 1",
             "webdbc_relay_http_requests_total{target=\"crate\",status=\"200\"} 1",
+            "webdbc_relay_tls_handshake_failures_total{side=\"client\"} 1",
+            "webdbc_relay_tls_handshake_failures_total{side=\"backend\",target=\"pg\"} 1",
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }

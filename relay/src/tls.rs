@@ -50,6 +50,7 @@ impl TlsListener {
         tcp: TcpListener,
         config: Arc<ServerConfig>,
         handshake_timeout: Duration,
+        metrics: Arc<crate::metrics::Metrics>,
     ) -> TlsListener {
         let local = tcp.local_addr().expect("a bound listener has an address");
         let (tx, ready) = mpsc::channel(64);
@@ -71,15 +72,21 @@ impl TlsListener {
                     }
                 };
                 let _ = socket.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                let (acceptor, tx, metrics) = (acceptor.clone(), tx.clone(), metrics.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
                     match tokio::time::timeout(handshake_timeout, acceptor.accept(socket)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }
-                        Ok(Err(e)) => eprintln!("relay: {peer} TLS handshake failed: {e}"),
-                        Err(_) => eprintln!("relay: {peer} TLS handshake timed out"),
+                        Ok(Err(e)) => {
+                            metrics.tls_failed(None);
+                            eprintln!("relay: {peer} TLS handshake failed: {e}")
+                        }
+                        Err(_) => {
+                            metrics.tls_failed(None);
+                            eprintln!("relay: {peer} TLS handshake timed out")
+                        }
                     }
                 });
             }

@@ -153,6 +153,26 @@ fn a_bad_config_file_stops_it_with_the_line_number() {
     std::fs::remove_file(&config).unwrap();
 }
 
+#[test]
+fn a_target_whose_tls_settings_do_not_hold_stops_it_naming_the_target() {
+    for (target, says) in [
+        (
+            "pg=127.0.0.1:5432?tls=verify-full&ca=/no/such/ca.pem",
+            "target pg: /no/such/ca.pem",
+        ),
+        ("pg=127.0.0.1:5432?tls=sometimes", "target pg: tls=\"sometimes\""),
+        ("pg=127.0.0.1:5432?starttls=postgres", "need tls=require"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
+            .args(["--listen", "127.0.0.1:0", "--target", target])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{target}: {err}");
+    }
+}
+
 /// Sends a raw HTTP/1.1 request and returns the whole response.
 fn raw(port: u16, request: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use webdbc_relay::Config;
+use webdbc_relay::{Config, Target};
 
 mod common;
 
@@ -15,7 +15,10 @@ use common::start_echo;
 
 async fn start_relay(targets: Vec<(String, String)>) -> String {
     start_relay_with(Config {
-        targets,
+        targets: targets
+            .iter()
+            .map(|(name, addr)| Target::plain(name, addr))
+            .collect(),
         ..Config::default()
     })
     .await
@@ -174,7 +177,7 @@ async fn listed_origins_keep_other_pages_off_websockets_but_not_scripts() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let echo = start_echo().await;
     let relay = start_relay_with(Config {
-        targets: vec![("echo".into(), echo)],
+        targets: vec![Target::plain("echo", &echo)],
         allowed_origins: vec!["http://app.example".into()],
         ..Config::default()
     })
@@ -296,7 +299,7 @@ async fn refused_with(relay: &str, query: &str) -> u16 {
 async fn silent_connections_are_closed_at_the_idle_timeout_and_the_backend_freed() {
     let (silent, mut closed) = start_silent().await;
     let relay = start_relay_with(Config {
-        targets: vec![("s".into(), silent)],
+        targets: vec![Target::plain("s", &silent)],
         idle_timeout: Duration::from_millis(300),
         ..Config::default()
     })
@@ -316,7 +319,7 @@ async fn silent_connections_are_closed_at_the_idle_timeout_and_the_backend_freed
 async fn connections_end_at_the_maximum_lifetime() {
     let echo = start_echo().await;
     let relay = start_relay_with(Config {
-        targets: vec![("echo".into(), echo)],
+        targets: vec![Target::plain("echo", &echo)],
         max_lifetime: Duration::from_millis(300),
         ..Config::default()
     })
@@ -343,7 +346,7 @@ async fn a_client_that_vanishes_frees_the_backend() {
 async fn connection_limits_refuse_before_the_upgrade() {
     let echo = start_echo().await;
     let relay = start_relay_with(Config {
-        targets: vec![("echo".into(), echo.clone()), ("other".into(), echo)],
+        targets: vec![Target::plain("echo", &echo), Target::plain("other", &echo)],
         limits: webdbc_relay::limits::Limits {
             max_connections: 3,
             max_connections_per_ip: 2,
@@ -369,7 +372,7 @@ async fn connection_limits_refuse_before_the_upgrade() {
 async fn attempts_beyond_the_rate_are_429() {
     let echo = start_echo().await;
     let relay = start_relay_with(Config {
-        targets: vec![("echo".into(), echo)],
+        targets: vec![Target::plain("echo", &echo)],
         limits: webdbc_relay::limits::Limits {
             attempts_per_ip_per_second: 5,
             ..Default::default()
@@ -441,7 +444,7 @@ async fn shutdown_drains_open_connections_with_1001_and_takes_no_new_ones() {
     let relay = listener.local_addr().unwrap().to_string();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let cfg = Config {
-        targets: vec![("echo".into(), echo)],
+        targets: vec![Target::plain("echo", &echo)],
         drain_grace: Duration::from_millis(300),
         ..Config::default()
     };
@@ -479,7 +482,7 @@ async fn a_client_that_stops_reading_is_closed_and_its_backend_freed() {
         let _ = tx.send(());
     });
     let relay = start_relay_with(Config {
-        targets: vec![("flood".into(), addr)],
+        targets: vec![Target::plain("flood", &addr)],
         idle_timeout: Duration::from_millis(300),
         ..Config::default()
     })

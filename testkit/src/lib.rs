@@ -11,6 +11,7 @@ pub mod ignite;
 pub mod pgquirks;
 pub mod questdb;
 pub mod sqlite;
+pub mod tls;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -24,6 +25,8 @@ use std::time::Duration;
 pub const SCRAM_USER: (&str, &str) = ("webdbc", "webdbc-secret");
 pub const MD5_USER: (&str, &str) = ("md5_user", "md5-secret");
 pub const CLEARTEXT_USER: (&str, &str) = ("clear_user", "clear-secret");
+/// A user the server lets in over TLS only (plain connections get 28000).
+pub const TLS_USER: (&str, &str) = ("tls_user", "tls-secret");
 pub const DATABASE: &str = "webdbc";
 
 /// A free loopback port (free when asked; the caller binds it soon after).
@@ -38,6 +41,8 @@ pub fn free_port() -> u16 {
 /// A PostgreSQL server of the Debian package in a temporary directory, stopped on drop.
 pub struct PgServer {
     pub port: u16,
+    /// The CA that signed the server's certificate (ssl=on; PEM).
+    pub tls_ca: PathBuf,
     dir: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
@@ -77,8 +82,10 @@ impl PgServer {
                 .arg(&dir));
         }
         let data = dir.join("data");
+        let tls = tls::make_test_ca(&dir, "pg");
         let server = PgServer {
             port: free_port(),
+            tls_ca: tls.ca.clone(),
             dir: dir.clone(),
             bin,
             as_postgres,
@@ -102,13 +109,26 @@ impl PgServer {
         std::fs::write(
             data.join("pg_hba.conf"),
             format!(
-                "local all all trust\nhost all {} 127.0.0.1/32 md5\nhost all {} 127.0.0.1/32 password\nhost all all 127.0.0.1/32 scram-sha-256\n",
-                MD5_USER.0, CLEARTEXT_USER.0
+                "local all all trust\nhostnossl all {t} 127.0.0.1/32 reject\nhostssl all {t} 127.0.0.1/32 scram-sha-256\nhost all {} 127.0.0.1/32 md5\nhost all {} 127.0.0.1/32 password\nhost all all 127.0.0.1/32 scram-sha-256\n",
+                MD5_USER.0, CLEARTEXT_USER.0, t = TLS_USER.0
             ),
         )
         .unwrap();
+        // The server reads its key only if no one else may (0600, its own user's).
+        let key = data.join("server.key");
+        std::fs::copy(&tls.key, &key).unwrap();
+        std::fs::copy(&tls.cert, data.join("server.crt")).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        if as_postgres {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir));
+        }
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50 -c ssl=on",
             server.port,
             dir.display()
         );
@@ -132,7 +152,10 @@ impl PgServer {
              CREATE USER {mu} PASSWORD '{mp}';
              RESET password_encryption;
              CREATE USER {cu} PASSWORD '{cp}';
-             GRANT CREATE ON DATABASE {db} TO {cu};",
+             GRANT CREATE ON DATABASE {db} TO {cu};
+             CREATE USER {tu} PASSWORD '{tp}';",
+            tu = TLS_USER.0,
+            tp = TLS_USER.1,
             su = SCRAM_USER.0,
             sp = SCRAM_USER.1,
             mu = MD5_USER.0,
@@ -219,6 +242,7 @@ fn stop_leftovers(bin: &Path, as_postgres: bool) {
         if owner.is_some_and(|pid| !process_alive(pid)) {
             drop(PgServer {
                 port: 0,
+                tls_ca: PathBuf::new(),
                 dir,
                 bin: bin.to_path_buf(),
                 as_postgres,

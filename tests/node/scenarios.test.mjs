@@ -30,6 +30,8 @@ const env = {
   token: process.env.WEBDBC_TEST_TOKEN,
   tokenExpired: process.env.WEBDBC_TEST_TOKEN_EXPIRED,
   tokenOther: process.env.WEBDBC_TEST_TOKEN_OTHER,
+  pgTls: process.env.WEBDBC_TEST_PG_TLS,
+  igniteTls: process.env.WEBDBC_TEST_IGNITE_TLS,
 };
 if (!env.relay || !env.pg) throw new Error("WEBDBC_TEST_* not set: run under webdbc-testenv (see README)");
 

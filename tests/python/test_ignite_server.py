@@ -1,6 +1,7 @@
 """Proves testkit's Ignite 3 node with the official DB-API driver, `pyignite_dbapi` 3.1.0 (its
 C++ client underneath). If it cannot use the node, the node is wrong. Run under webdbc-testenv,
-which exports WEBDBC_TEST_IGNITE (an open node) and WEBDBC_TEST_IGNITE_SECURE (basic auth).
+which exports WEBDBC_TEST_IGNITE (an open node), WEBDBC_TEST_IGNITE_SECURE (basic auth) and
+WEBDBC_TEST_IGNITE_TLS with WEBDBC_TEST_IGNITE_TLS_CA (TLS from the first byte).
 """
 
 import datetime as dt
@@ -107,6 +108,20 @@ class PyigniteDbapiProof(unittest.TestCase):
             pyignite_dbapi.connect(address=addr, timeout=10, identity=SECURE.username, secret="wrong")
         with self.assertRaises(pyignite_dbapi.Error):
             pyignite_dbapi.connect(address=addr, timeout=10)
+
+    def test_tls_from_the_first_byte(self):
+        # The seeds' use_ssl=True, against the node that speaks TLS (the relay's ignite_tls
+        # target); the driver checks the certificate against the test CA.
+        tls = urlparse(os.environ["WEBDBC_TEST_IGNITE_TLS"])
+        addr = [f"{tls.hostname}:{tls.port}"]
+        ca = os.environ["WEBDBC_TEST_IGNITE_TLS_CA"]
+        with pyignite_dbapi.connect(address=addr, timeout=10, use_ssl=True, ssl_ca_certfile=ca) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 40 + 2")
+                self.assertEqual(cur.fetchone()[0], 42)
+        # Plain bytes to a TLS node are no handshake.
+        with self.assertRaises(pyignite_dbapi.Error):
+            pyignite_dbapi.connect(address=addr, timeout=5)
 
 
 if __name__ == "__main__":

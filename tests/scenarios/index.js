@@ -10,7 +10,7 @@ import { questdbSeedFlow, questdbTypes, questdbInjection, questdbPaging, questdb
 import { databricksSeedFlow, databricksTypes, databricksChunks, databricksErrors, databricksAsync } from "./databricks.js";
 import { igniteSeedFlow, igniteTypes, ignitePaging, igniteErrors, igniteCancel } from "./ignite.js";
 import { pgCrateDialect, pgQuestDialect } from "./dialects.js";
-import { relayTokens } from "./relay.js";
+import { relayTokens, relayTlsToDatabases } from "./relay.js";
 
 export const all = {
   booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, serverErrors, connectFailures, killedMidResult, cancel, closeWhileRunning,
@@ -20,5 +20,5 @@ export const all = {
   databricksSeedFlow, databricksTypes, databricksChunks, databricksErrors, databricksAsync,
   igniteSeedFlow, igniteTypes, ignitePaging, igniteErrors, igniteCancel,
   pgCrateDialect, pgQuestDialect,
-  relayTokens,
+  relayTokens, relayTlsToDatabases,
 };

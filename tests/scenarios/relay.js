@@ -42,3 +42,39 @@ export async function relayTokens(api, env) {
   ok(/the relay requires a token/.test(e.message), e.message);
   eq(e.origin, "relay", "the relay's answer, not CrateDB's");
 }
+
+// ---- TLS from the relay to the databases (targets pgtls*, ignite_tls, garbage_tls) ----
+
+export async function relayTlsToDatabases(api, env) {
+  const via = (target) => `${env.relay}?target=${target}`;
+  // The server admits this user over TLS only: through pgtls the relay asks for TLS
+  // (SSLRequest), checks the certificate against the test CA, and carries the client's bytes.
+  let conn = await api.connect(env.pgTls, { relay: via("pgtls") });
+  eq(await scalar(conn, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), true, "the server sees TLS");
+  // A cancel opens a second connection through the same target: TLS too.
+  const cur = conn.cursor();
+  const running = cur.execute("SELECT pg_sleep(30)");
+  setTimeout(() => cur.cancel(), 300);
+  let e = await within(10000, rejects(() => running, api.OperationalError, "cancel over TLS"), "cancel");
+  eq(e.code, "57014", "cancelled by the server");
+  await conn.close();
+  // tls=require: encrypted, the certificate unchecked.
+  conn = await api.connect(env.pgTls, { relay: via("pgtls_require") });
+  eq(await scalar(conn, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), true, "require encrypts");
+  await conn.close();
+  // Without TLS the server itself refuses this user: the test proves the targets above encrypt.
+  e = await rejects(() => api.connect(env.pgTls, { relay: env.relay }), api.OperationalError, "plain to a TLS-only user");
+  eq(e.code, "28000", `the server's refusal: ${e.message}`);
+  ok(/no encryption/.test(e.message), e.message);
+  // A certificate that the target's CA did not sign: refused, naming the target, as the relay's.
+  e = await rejects(() => api.connect(env.pgTls, { relay: via("pgtls_wrong_ca") }), api.OperationalError, "wrong CA");
+  ok(/target pgtls_wrong_ca: TLS: invalid peer certificate/.test(e.message), e.message);
+  eq(e.origin, "relay", "the relay's refusal");
+  // A server that answers the SSLRequest with garbage.
+  e = await rejects(() => api.connect(env.pgTls, { relay: via("garbage_tls") }), api.OperationalError, "no PostgreSQL");
+  ok(/target garbage_tls: not a PostgreSQL server/.test(e.message), e.message);
+  // Ignite 3 speaks TLS from the first byte.
+  conn = await api.connect(env.igniteTls, { relay: via("ignite_tls") });
+  eq(await scalar(conn, "SELECT 40 + 2"), 42, "Ignite over TLS");
+  await conn.close();
+}

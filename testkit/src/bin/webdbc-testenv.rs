@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-use webdbc_relay::Config;
+use webdbc_relay::{parse_target, Config, Target};
 
 /// The HMAC key of the tests' token relay.
 const TOKEN_KEY: &[u8] = b"webdbc-tests-token-key-of-32-bytes-or-more";
@@ -40,23 +40,58 @@ fn main() -> ExitCode {
     // A secure node that closes connections silent for 3 s: clients must heartbeat.
     let ignite_secure = ignite::start_ignite_server(true, 3000);
     let ignite_cut = start_cutting_proxy(ignite_port, 64 * 1024);
+    // TLS towards the databases: PostgreSQL (ssl=on, signed by the server's test CA) and an
+    // Ignite node that speaks TLS from the first byte, signed by a CA of its own.
+    let tls_dir = std::env::temp_dir().join(format!("webdbc-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&tls_dir).unwrap();
+    let ignite_ca = tls::make_test_ca(&tls_dir, "ignite");
+    let ignite_tls = ignite::start_ignite_tls_server(&ignite_ca);
     let pg_crate = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::Crate);
     let pg_quest = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::QuestDb);
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
     let cfg = Config {
-        targets: vec![
-            ("pg".into(), local(pg.port)),
-            ("pgcut".into(), local(cut)),
-            ("garbage".into(), local(garbage)),
-            ("dead".into(), local(dead)),
-            ("ignite".into(), local(ignite_port)),
-            ("ignite_secure".into(), local(ignite_secure)),
-            ("ignite_cut".into(), local(ignite_cut)),
-            ("pgcrate".into(), local(pg_crate)),
-            ("pgquest".into(), local(pg_quest)),
-        ],
+        targets: [
+            format!("pg={}", local(pg.port)),
+            format!("pgcut={}", local(cut)),
+            format!("garbage={}", local(garbage)),
+            format!("dead={}", local(dead)),
+            format!("ignite={}", local(ignite_port)),
+            format!("ignite_secure={}", local(ignite_secure)),
+            format!("ignite_cut={}", local(ignite_cut)),
+            format!("pgcrate={}", local(pg_crate)),
+            format!("pgquest={}", local(pg_quest)),
+            // The same PostgreSQL, over TLS: checked against its CA, unchecked, and checked
+            // against a CA that did not sign it (refused).
+            format!(
+                "pgtls={}?tls=verify-full&ca={}&starttls=postgres",
+                local(pg.port),
+                pg.tls_ca.display()
+            ),
+            format!(
+                "pgtls_require={}?tls=require&starttls=postgres",
+                local(pg.port)
+            ),
+            format!(
+                "pgtls_wrong_ca={}?tls=verify-full&ca={}&starttls=postgres",
+                local(pg.port),
+                ignite_ca.ca.display()
+            ),
+            format!(
+                "ignite_tls={}?tls=verify-full&ca={}",
+                local(ignite_tls),
+                ignite_ca.ca.display()
+            ),
+            // TLS where the server speaks none: the SSLRequest is answered with garbage.
+            format!(
+                "garbage_tls={}?tls=require&starttls=postgres",
+                local(garbage)
+            ),
+        ]
+        .iter()
+        .map(|t| parse_target(t).unwrap())
+        .collect(),
         http_targets: vec![
             ("crate".into(), local(crate_no_cors)),
             ("databend".into(), local(databend_port)),
@@ -69,7 +104,10 @@ fn main() -> ExitCode {
     };
     // A second relay that requires tokens (HMAC), for PostgreSQL and CrateDB's HTTP.
     let token_cfg = Config {
-        targets: vec![("pg".into(), local(pg.port)), ("dead".into(), local(dead))],
+        targets: vec![
+            Target::plain("pg", &local(pg.port)),
+            Target::plain("dead", &local(dead)),
+        ],
         http_targets: vec![("crate".into(), local(crate_no_cors))],
         allowed_origins: vec!["*".into()],
         tokens: Some(webdbc_relay::token::Verifier::hmac(TOKEN_KEY).unwrap()),
@@ -111,6 +149,13 @@ fn main() -> ExitCode {
             pg.url((SCRAM_USER.0, "not-the-password"), pg.port),
         ),
         ("WEBDBC_TEST_PG_CUT", pg.url(SCRAM_USER, cut)),
+        // A user the server admits over TLS only; the relay's pgtls* targets speak it.
+        ("WEBDBC_TEST_PG_TLS", pg.url(TLS_USER, pg.port)),
+        ("WEBDBC_TEST_IGNITE_TLS", ignite_url(ignite_tls)),
+        (
+            "WEBDBC_TEST_IGNITE_TLS_CA",
+            ignite_ca.ca.display().to_string(),
+        ),
         // PostgreSQL behind the CrateDB and QuestDB wire quirks (cleartext, as both offer).
         (
             "WEBDBC_TEST_PG_CRATE",
@@ -161,6 +206,7 @@ fn main() -> ExitCode {
         .envs(vars.iter().map(|(k, v)| (k, v)))
         .status();
     drop(pg);
+    let _ = std::fs::remove_dir_all(&tls_dir);
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(s) => {
@@ -206,7 +252,7 @@ struct DemoArgs {
     www: PathBuf,
     port: u16,
     /// The user's own databases, besides the demo's servers.
-    targets: Vec<(String, String)>,
+    targets: Vec<Target>,
 }
 
 impl DemoArgs {
@@ -226,12 +272,9 @@ impl DemoArgs {
                         .parse()
                         .map_err(|_| format!("--port needs a port number, not {value:?}"))?
                 }
-                "--target" => {
-                    let (name, addr) = value
-                        .split_once('=')
-                        .ok_or_else(|| format!("--target needs NAME=HOST:PORT, not {value:?}"))?;
-                    parsed.targets.push((name.into(), addr.into()));
-                }
+                "--target" => parsed
+                    .targets
+                    .push(parse_target(value).map_err(|why| format!("--target {value:?}: {why}"))?),
                 _ => return Err(format!("unknown argument {flag:?}")),
             }
             rest = tail;
@@ -267,10 +310,10 @@ fn demo(args: DemoArgs) -> ExitCode {
     let local = |p: u16| format!("127.0.0.1:{p}");
     let cfg = Config {
         targets: vec![
-            ("postgresql".into(), local(pg.port)),
-            ("ignite".into(), local(ignite_port)),
-            ("cratedb-pg".into(), local(pg_crate)),
-            ("questdb-pg".into(), local(pg_quest)),
+            Target::plain("postgresql", &local(pg.port)),
+            Target::plain("ignite", &local(ignite_port)),
+            Target::plain("cratedb-pg", &local(pg_crate)),
+            Target::plain("questdb-pg", &local(pg_quest)),
         ]
         .into_iter()
         .chain(targets)

@@ -48,18 +48,50 @@ fn node(secure: bool, idle_timeout_ms: u64) -> Node {
 /// Starts a node on a free loopback port. `secure`: basic authentication required;
 /// `idle_timeout_ms`: silent connections are closed after it (0: never).
 pub fn start_ignite_server(secure: bool, idle_timeout_ms: u64) -> u16 {
+    start(node(secure, idle_timeout_ms), None)
+}
+
+/// Starts an open node that speaks TLS from the first byte (the seeds' `use_ssl=True`), with
+/// the certificate and key of `files`.
+pub fn start_ignite_tls_server(files: &crate::tls::TestCa) -> u16 {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = vec![CertificateDer::from_pem_file(&files.cert).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(&files.key).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    start(
+        node(false, 0),
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+    )
+}
+
+fn start(node: Node, tls: Option<tokio_rustls::TlsAcceptor>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let node = node(secure, idle_timeout_ms);
     std::thread::spawn(move || {
         runtime().block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             while let Ok((stream, _)) = listener.accept().await {
                 // Every connection shares the node's engine.
-                let node = node.clone();
+                let (node, tls) = (node.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let _ = node.serve(stream).await;
+                    match tls {
+                        None => {
+                            let _ = node.serve(stream).await;
+                        }
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = node.serve(stream).await;
+                            }
+                        }
+                    }
                 });
             }
         });
