@@ -30,6 +30,7 @@ const TOP: &[&str] = &[
     "host",
     "www",
     "connect-timeout",
+    "log-format",
 ];
 const TOKENS: &[&str] = &["key", "public-key"];
 const TLS: &[&str] = &["cert", "key", "handshake-timeout"];

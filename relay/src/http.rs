@@ -175,7 +175,7 @@ pub(crate) async fn forward(
     let path = raw.split_once('/').map_or("", |(_, rest)| rest).to_string();
     let refusal = origin_refusal(cfg, req.headers()).or_else(|| host_refusal(cfg, req.headers()));
     if let Some(why) = refusal {
-        eprintln!("relay: {peer} http refused (403)");
+        crate::log!("refused", peer = peer, status = 403, reason = "origin or host"; "{peer} http refused (403)");
         return plain(StatusCode::FORBIDDEN, why);
     }
     let origin = req.headers().get(header::ORIGIN).cloned();
@@ -202,7 +202,7 @@ pub(crate) async fn forward(
         return r;
     }
     if !req.headers().contains_key(RELAY_HEADER) {
-        eprintln!("relay: {peer} http refused (403 no {RELAY_HEADER})");
+        crate::log!("refused", peer = peer, status = 403, reason = "header"; "{peer} http refused (403 no {RELAY_HEADER})");
         return plain(
             StatusCode::FORBIDDEN,
             format!(
@@ -215,7 +215,7 @@ pub(crate) async fn forward(
         .iter()
         .find(|(n, a)| n == target || a == target)
     else {
-        eprintln!("relay: {peer} http refused (403 target)");
+        crate::log!("refused", peer = peer, status = 403, reason = "target"; "{peer} http refused (403 target)");
         return plain(
             StatusCode::FORBIDDEN,
             format!("relay refused HTTP target {target:?}: it is not in the relay's allow-list"),
@@ -253,7 +253,7 @@ pub(crate) async fn forward(
     let resp = match client.request(upstream).await {
         Ok(resp) => resp,
         Err(e) => {
-            eprintln!("relay: {peer} http {} -> {name} failed", parts.method);
+            crate::log!("http", peer = peer, method = parts.method.as_str(), target = name, status = 502; "{peer} http {} -> {name} failed", parts.method);
             let mut r = plain(
                 StatusCode::BAD_GATEWAY,
                 format!("relay could not reach HTTP target {name}: {e}"),
@@ -262,11 +262,8 @@ pub(crate) async fn forward(
             return r;
         }
     };
-    eprintln!(
-        "relay: {peer} http {} -> {name} {}",
-        parts.method,
-        resp.status().as_u16()
-    );
+    crate::log!("http", peer = peer, method = parts.method.as_str(), target = name, status = resp.status().as_u16();
+        "{peer} http {} -> {name} {}", parts.method, resp.status().as_u16());
     shared.metrics.http(name, resp.status().as_u16());
     let (parts, body) = resp.into_parts();
     let mut out = Response::new(Body::new(body));

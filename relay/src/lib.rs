@@ -13,6 +13,7 @@ pub mod backend_tls;
 pub mod config_file;
 pub mod http;
 pub mod limits;
+pub mod log;
 pub mod metrics;
 pub mod tls;
 pub mod token;
@@ -270,15 +271,13 @@ pub(crate) fn token_refusal(
     match checked {
         Ok(claims) => {
             if let Some(sub) = claims.sub {
-                eprintln!("relay: {peer} token of {sub:?}");
+                crate::log!("token", peer = peer, target = &target.name, sub = &sub; "{peer} token of {sub:?}");
             }
             None
         }
         Err(refusal) => {
-            eprintln!(
-                "relay: {peer} refused ({}, token: {refusal})",
-                refusal.status()
-            );
+            crate::log!("refused", peer = peer, target = &target.name, status = refusal.status(), reason = refusal.to_string();
+                "{peer} refused ({}, token: {refusal})", refusal.status());
             shared.metrics.refused(&target.name, "token");
             let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             Some((status, refusal.to_string()))
@@ -293,7 +292,7 @@ async fn connect(
 ) -> Response {
     let cfg = &shared.cfg;
     if let Err(full) = shared.gate.attempt(&cfg.limits, peer.ip()) {
-        eprintln!("relay: {peer} refused ({}, rate)", full.status);
+        crate::log!("refused", peer = peer, status = full.status, reason = "rate"; "{peer} refused ({}, rate)", full.status);
         shared.metrics.refused("-", "rate");
         return plain(
             StatusCode::from_u16(full.status).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
@@ -314,12 +313,12 @@ async fn connect(
     };
     let target = match (verdict, origin_refused) {
         (Verdict::Refused(status, msg), _) => {
-            eprintln!("relay: {peer} refused ({})", status.as_u16());
+            crate::log!("refused", peer = peer, status = status.as_u16(), reason = "target"; "{peer} refused ({})", status.as_u16());
             shared.metrics.refused("-", "target");
             return plain(status, msg);
         }
         (_, Some(msg)) => {
-            eprintln!("relay: {peer} refused (403, origin)");
+            crate::log!("refused", peer = peer, status = 403, reason = "origin"; "{peer} refused (403, origin)");
             shared.metrics.refused("-", "origin");
             return plain(StatusCode::FORBIDDEN, msg);
         }
@@ -358,7 +357,8 @@ async fn connect(
     let slot = match shared.gate.enter(&cfg.limits, peer.ip(), &target.name) {
         Ok(slot) => slot,
         Err(full) => {
-            eprintln!("relay: {peer} refused ({}, limit)", full.status);
+            crate::log!("refused", peer = peer, target = &target.name, status = full.status, reason = "limit";
+                "{peer} refused ({}, limit)", full.status);
             shared.metrics.refused(&target.name, "limit");
             return plain(
                 StatusCode::from_u16(full.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
@@ -403,7 +403,7 @@ async fn relay(
         }
     };
     shared.metrics.opened(&target.name, started.elapsed());
-    eprintln!("relay: {peer} -> {} opened", target.name);
+    crate::log!("opened", peer = peer, target = &target.name; "{peer} -> {} opened", target.name);
     match backend {
         Backend::Plain(tcp) => {
             let (rx, tx) = tcp.into_split();
@@ -585,14 +585,12 @@ async fn pipe<R, W>(
         await_client_close(&mut ws_rx).await;
     }
     shared.metrics.closed(&target.name, up, down);
-    eprintln!(
-        "relay: {peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)",
-        target.name
-    );
+    crate::log!("closed", peer = peer, target = &target.name, code = code, reason = reason, up = up, down = down;
+        "{peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)", target.name);
 }
 
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: SocketAddr) {
-    eprintln!("relay: {peer}: {reason}");
+    crate::log!("closed", peer = peer, code = code, reason = reason; "{peer}: {reason}");
     // A close reason is limited to 123 bytes.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {
@@ -703,7 +701,7 @@ pub async fn serve_until(
     let stop = async move {
         shutdown.await;
         let _ = drain.send(true);
-        eprintln!("webdbc-relay: draining {} connection(s)", gate.open());
+        crate::log!("draining", open = gate.open(); "draining {} connection(s)", gate.open());
         // Past the grace, connections close themselves; a moment more for their Close frames.
         let deadline = tokio::time::Instant::now() + grace + Duration::from_secs(3);
         while gate.open() > 0 && tokio::time::Instant::now() < deadline {

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use webdbc_relay::http::parse_http_target;
 use webdbc_relay::limits::Limits;
 use webdbc_relay::token::{self, Verifier};
-use webdbc_relay::{parse_target, Config};
+use webdbc_relay::{log, parse_target, Config};
 
 /// WebSocket-to-TCP relay for webdbc. Deny by default: only the targets named here are reachable.
 #[derive(Parser)]
@@ -49,6 +49,10 @@ struct Args {
     /// Serve the static files of this folder at / (e.g. the www/ SQL console).
     #[arg(long)]
     www: Option<PathBuf>,
+    /// Log lines as text for people, or as one JSON object a line for log collectors (fields:
+    /// ts, event, msg, peer, target, status, reason, code, up, down, sub).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
     /// Seconds to wait for a backend TCP connection.
     #[arg(long, default_value_t = 10)]
     connect_timeout: u64,
@@ -168,8 +172,8 @@ fn arguments() -> (Args, Option<String>) {
         // Not TOML: the old `NAME = HOST:PORT` lines, if that is what they are.
         Err(toml_error) => match Config::default().add_lines(&text) {
             Ok(()) => {
-                eprintln!(
-                    "webdbc-relay: {} has the old NAME = HOST:PORT form; it still works, and the TOML \
+                log!("config", file = path.display().to_string();
+                    "{} has the old NAME = HOST:PORT form; it still works, and the TOML \
                      form (see --help) takes every setting",
                     path.display()
                 );
@@ -178,6 +182,12 @@ fn arguments() -> (Args, Option<String>) {
             Err(_) => exit(&format!("{}: {toml_error}", path.display())),
         },
     }
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[tokio::main]
@@ -196,6 +206,7 @@ async fn main() {
         }
         return;
     }
+    webdbc_relay::log::use_json(matches!(args.log_format, LogFormat::Json));
     let tokens = verifier(&args);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
@@ -234,16 +245,16 @@ async fn main() {
         cfg.add_lines(&text).unwrap_or_else(|e| exit(&e));
     }
     if cfg.tokens.is_some() {
-        eprintln!("webdbc-relay: every connection needs a signed token");
+        log!("config"; "every connection needs a signed token");
     }
     if cfg.targets.is_empty() && cfg.http_targets.is_empty() {
-        eprintln!("webdbc-relay: no targets configured; every connection will be refused");
+        log!("config"; "no targets configured; every connection will be refused");
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .unwrap_or_else(|e| exit(&format!("cannot listen on {}: {e}", args.listen)));
-    eprintln!(
-        "webdbc-relay: listening on {3}://{0}/v1/connect with {1} target(s), {4}://{0}/v1/http/NAME/ with {2} HTTP target(s)",
+    log!("listening", listen = args.listen.to_string(), targets = cfg.targets.len(), http_targets = cfg.http_targets.len();
+        "listening on {3}://{0}/v1/connect with {1} target(s), {4}://{0}/v1/http/NAME/ with {2} HTTP target(s)",
         args.listen,
         cfg.targets.len(),
         cfg.http_targets.len(),
@@ -253,7 +264,7 @@ async fn main() {
     if let Err(e) = webdbc_relay::serve_until(listener, cfg, stop_signal()).await {
         exit(&e.to_string());
     }
-    eprintln!("webdbc-relay: stopped");
+    log!("stopped"; "stopped");
 }
 
 /// SIGTERM (a service manager), SIGINT (Ctrl-C) or SIGHUP (a closed terminal).
@@ -269,6 +280,6 @@ async fn stop_signal() {
 }
 
 fn exit(msg: &str) -> ! {
-    eprintln!("webdbc-relay: {msg}");
+    log!("error"; "{msg}");
     std::process::exit(2)
 }

@@ -81,11 +81,11 @@ impl TlsListener {
                         }
                         Ok(Err(e)) => {
                             metrics.tls_failed(None);
-                            eprintln!("relay: {peer} TLS handshake failed: {e}")
+                            crate::log!("tls_failed", peer = peer, reason = e.to_string(); "{peer} TLS handshake failed: {e}")
                         }
                         Err(_) => {
                             metrics.tls_failed(None);
-                            eprintln!("relay: {peer} TLS handshake timed out")
+                            crate::log!("tls_failed", peer = peer, reason = "timed out"; "{peer} TLS handshake timed out")
                         }
                     }
                 });

@@ -62,8 +62,9 @@ fn targets_come_from_flags_and_the_config_file_and_nothing_else() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn neither_query_strings_nor_payloads_reach_the_log() {
+/// One connection through the relay with secrets in its query string and in both directions;
+/// the relay's log once it closed.
+fn log_of_a_connection_with_secrets(log_format: &str) -> String {
     // A backend that answers every read with a secret of its own.
     let backend = TcpListener::bind("127.0.0.1:0").unwrap();
     let backend_port = backend.local_addr().unwrap().port();
@@ -78,7 +79,12 @@ fn neither_query_strings_nor_payloads_reach_the_log() {
     });
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let (relay, port) = start_logging(
-        &["--target", &format!("db=127.0.0.1:{backend_port}")],
+        &[
+            "--target",
+            &format!("db=127.0.0.1:{backend_port}"),
+            "--log-format",
+            log_format,
+        ],
         log.clone(),
     );
     // A hand-made WebSocket handshake and one masked binary frame carrying a password.
@@ -112,10 +118,6 @@ fn neither_query_strings_nor_payloads_reach_the_log() {
     std::thread::sleep(Duration::from_millis(300)); // let it log the close
     drop(relay);
     let log = log.lock().unwrap().clone();
-    assert!(
-        log.contains("-> db opened"),
-        "the relay logs connections: {log}"
-    );
     for secret in [
         "QUERY-SECRET-123",
         "PAYLOAD-SECRET-456",
@@ -124,6 +126,38 @@ fn neither_query_strings_nor_payloads_reach_the_log() {
     ] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
+    log
+}
+
+#[test]
+fn neither_query_strings_nor_payloads_reach_the_log() {
+    let log = log_of_a_connection_with_secrets("text");
+    assert!(
+        log.contains("-> db opened"),
+        "the relay logs connections: {log}"
+    );
+}
+
+#[test]
+fn json_log_lines_are_one_object_each_with_the_event_and_its_fields() {
+    let log = log_of_a_connection_with_secrets("json");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let event = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["event"] == name)
+            .unwrap_or_else(|| panic!("no {name} event in\n{log}"))
+    };
+    assert_eq!(event("opened")["target"], "db");
+    let closed = event("closed");
+    assert_eq!(closed["target"], "db");
+    assert_eq!(closed["up"], 27, "the payload's bytes: {closed}");
+    assert!(closed["down"].as_u64().unwrap() >= 27 + 17, "{closed}");
+    assert!(closed["ts"].as_f64().unwrap() > 1.7e9, "{closed}");
+    assert!(closed["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
 }
 
 #[test]
@@ -160,7 +194,10 @@ fn a_target_whose_tls_settings_do_not_hold_stops_it_naming_the_target() {
             "pg=127.0.0.1:5432?tls=verify-full&ca=/no/such/ca.pem",
             "target pg: /no/such/ca.pem",
         ),
-        ("pg=127.0.0.1:5432?tls=sometimes", "target pg: tls=\"sometimes\""),
+        (
+            "pg=127.0.0.1:5432?tls=sometimes",
+            "target pg: tls=\"sometimes\"",
+        ),
         ("pg=127.0.0.1:5432?starttls=postgres", "need tls=require"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_webdbc-relay"))
