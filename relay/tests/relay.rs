@@ -493,3 +493,53 @@ async fn a_client_that_stops_reading_is_closed_and_its_backend_freed() {
         .await
         .expect("the backend's connection was closed although the client reads nothing");
 }
+
+#[tokio::test]
+async fn a_backend_that_resets_closes_the_websocket_with_1011() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        // Linger 0: closing sends a reset (RST), not a FIN.
+        s.set_linger(Some(Duration::ZERO)).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(s);
+    });
+    let relay = start_relay(vec![("rst".into(), addr)]).await;
+    let mut ws = open(&relay, "target=rst").await;
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(
+        (u16::from(code), reason.as_str()),
+        (1011, "backend read failed")
+    );
+}
+
+#[tokio::test]
+async fn a_backend_that_half_closes_ends_the_websocket_and_is_freed() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (freed, mut was_freed) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        s.write_all(b"done").await.unwrap();
+        // The backend stops writing but would go on reading: the relay must still let go.
+        s.shutdown().await.unwrap();
+        let mut buf = [0u8; 64];
+        while s.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        let _ = freed.send(());
+    });
+    let relay = start_relay(vec![("half".into(), addr)]).await;
+    let mut ws = open(&relay, "target=half").await;
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::Binary(b"done".to_vec().into())
+    );
+    let (code, reason) = close_of(&mut ws).await;
+    assert_eq!(
+        (u16::from(code), reason.as_str()),
+        (1000, "backend closed the connection")
+    );
+    tokio::time::timeout(Duration::from_secs(5), was_freed.recv())
+        .await
+        .expect("the relay closed its side of the backend connection");
+}
