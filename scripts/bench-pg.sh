@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 ./scripts/build-pkg.sh >/dev/null
 (cd tests/bench && [ -d node_modules/@neondatabase/serverless ] || npm install --no-audit --no-fund --silent)
 cargo build -q --release -p webdbc-testkit --bin webdbc-testenv
-RUST_LOG= target/release/webdbc-testenv node --experimental-websocket tests/bench/pg-select.mjs 2> >(grep -v '^relay:' >&2)
+RUST_LOG= target/release/webdbc-testenv node --experimental-websocket tests/bench/pg-select.mjs 2> >(grep -v '^webdbc-relay: ' >&2)

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 ./scripts/build-pkg.sh >/dev/null
 (cd tests && [ -d node_modules/pyodide ] || npm ci --no-audit --no-fund --silent)
 cargo build -q --release -p webdbc-testkit --bin webdbc-testenv
-target/release/webdbc-testenv node --experimental-websocket tests/pyodide/bench.mjs 2> >(grep -v '^relay:' >&2)
+target/release/webdbc-testenv node --experimental-websocket tests/pyodide/bench.mjs 2> >(grep -v '^webdbc-relay: ' >&2)

@@ -500,7 +500,8 @@ async fn a_backend_that_resets_closes_the_websocket_with_1011() {
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move {
         let (s, _) = listener.accept().await.unwrap();
-        // Linger 0: closing sends a reset (RST), not a FIN.
+        // Linger 0: closing sends a reset (RST), not a FIN (and does not block the drop).
+        #[allow(deprecated)]
         s.set_linger(Some(Duration::ZERO)).unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         drop(s);
