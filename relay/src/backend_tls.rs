@@ -28,6 +28,7 @@ const PG_SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 pub struct BackendTls {
     /// What the settings said, for `Debug` and logs (`tls=verify-full&ca=…`).
     described: String,
+    verifies: bool,
     postgres: bool,
     server_name: ServerName<'static>,
     connector: TlsConnector,
@@ -48,7 +49,10 @@ impl BackendTls {
     ) -> Result<Option<BackendTls>, String> {
         let mut tls = None;
         let (mut ca, mut postgres, mut server_name) = (None, false, host.to_string());
-        for (key, value) in settings {
+        for (i, (key, value)) in settings.iter().enumerate() {
+            if settings[..i].iter().any(|(k, _)| k == key) {
+                return Err(format!("{key} is given twice"));
+            }
             match key.as_str() {
                 "tls" => tls = Some(value.as_str()),
                 "ca" => ca = Some(value.as_str()),
@@ -99,42 +103,93 @@ impl BackendTls {
             .join("&");
         Ok(Some(BackendTls {
             described,
+            verifies: mode == "verify-full",
             postgres,
             server_name,
             connector: TlsConnector::from(Arc::new(config)),
         }))
     }
 
+    /// Whether the certificate is checked (verify-full), not only the connection encrypted.
+    pub fn verifies(&self) -> bool {
+        self.verifies
+    }
+
     /// Encrypts a fresh connection to the target: the SSLRequest first for PostgreSQL, then
-    /// the handshake. The error says why, for the client's close reason.
-    pub async fn wrap(&self, mut tcp: TcpStream) -> Result<TlsStream<TcpStream>, String> {
+    /// the handshake.
+    pub async fn wrap(&self, mut tcp: TcpStream) -> Result<TlsStream<TcpStream>, TlsFailure> {
         if self.postgres {
-            tcp.write_all(&PG_SSL_REQUEST)
-                .await
-                .map_err(|e| format!("SSLRequest: {e}"))?;
             let mut answer = [0u8; 1];
-            tcp.read_exact(&mut answer)
+            let asked = async {
+                tcp.write_all(&PG_SSL_REQUEST).await?;
+                tcp.read_exact(&mut answer).await
+            };
+            asked
                 .await
-                .map_err(|e| format!("SSLRequest: {e}"))?;
+                .map_err(|e| TlsFailure::same(format!("SSLRequest: {e}")))?;
             match answer[0] {
                 b'S' => {}
                 b'N' => {
-                    return Err(
+                    return Err(TlsFailure::same(
                         "the server does not accept TLS (it answered N to SSLRequest)".into(),
-                    )
+                    ))
                 }
                 other => {
-                    return Err(format!(
+                    return Err(TlsFailure::same(format!(
                         "not a PostgreSQL server (it answered {other:#04x} to SSLRequest)"
-                    ))
+                    )))
                 }
             }
         }
         self.connector
             .connect(self.server_name.clone(), tcp)
             .await
-            .map_err(|e| format!("TLS: {e}"))
+            .map_err(|e| TlsFailure {
+                told: format!("TLS: {}", in_short(&e)),
+                detail: format!("TLS: {e}"),
+            })
     }
+}
+
+/// A failed TLS start: what the client is told, and the detail for the log.
+pub struct TlsFailure {
+    pub told: String,
+    pub detail: String,
+}
+
+impl TlsFailure {
+    fn same(text: String) -> TlsFailure {
+        TlsFailure {
+            told: text.clone(),
+            detail: text,
+        }
+    }
+}
+
+/// What went wrong, without what a certificate names (host names inside the operator's network
+/// are not the client's business; the log has them).
+fn in_short(e: &std::io::Error) -> String {
+    use tokio_rustls::rustls::{CertificateError, Error};
+    let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) else {
+        return e.kind().to_string();
+    };
+    let why = match tls {
+        Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => "not signed by a trusted CA",
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => "expired",
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "not valid yet"
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                "not valid for the target's name"
+            }
+            CertificateError::Revoked => "revoked",
+            _ => "invalid",
+        },
+        Error::AlertReceived(_) => return "the server refused the handshake".into(),
+        _ => return "the handshake failed".into(),
+    };
+    format!("the server's certificate is {why}")
 }
 
 /// The roots a certificate must lead to: the CA file's, or Mozilla's.
@@ -225,6 +280,7 @@ mod tests {
             ("tls=require&starttls=mysql", "starttls=postgres"),
             ("tls=require&sni=x", "unknown target setting"),
             ("tls=require&server-name=a b", "not a host name"),
+            ("tls=verify-full&tls=require", "tls is given twice"),
         ] {
             let err = BackendTls::from_settings("db", &settings(bad)).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");

@@ -47,18 +47,25 @@ const LIMITS: &[&str] = &[
 ];
 
 /// `{ address = "HOST:PORT", tls = "verify-full", ca = "FILE", … }` as the flag's
-/// `HOST:PORT?tls=verify-full&ca=FILE&…` (None: no address, or a value that is not a string).
-fn target_with_settings(settings: &Table) -> Option<String> {
-    let mut addr = settings.get("address")?.as_str()?.to_string();
+/// `HOST:PORT?tls=verify-full&ca=FILE&…`.
+fn target_with_settings(settings: &Table) -> Result<String, String> {
+    let mut addr = match settings.get("address") {
+        Some(Value::String(a)) => a.clone(),
+        Some(_) => return Err("takes address = \"HOST:PORT\", a string".into()),
+        None => return Err("needs address = \"HOST:PORT\"".into()),
+    };
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in settings.iter().filter(|(k, _)| *k != "address") {
-        query.append_pair(k, v.as_str()?);
+        let v = v
+            .as_str()
+            .ok_or_else(|| format!("takes {k} as a string (in quotes)"))?;
+        query.append_pair(k, v);
     }
     let query = query.finish();
     if !query.is_empty() {
         addr = format!("{addr}?{query}");
     }
-    Some(addr)
+    Ok(addr)
 }
 
 /// The flags a file stands for. `known`: the long flags there are (an unknown key is an error
@@ -96,13 +103,13 @@ pub fn to_args(text: &str, known: &[&str]) -> Result<Vec<String>, String> {
                 };
                 for (name, v) in t {
                     let addr = match (v, flag) {
-                        (Value::String(addr), _) => Some(addr.clone()),
+                        (Value::String(addr), _) => Ok(addr.clone()),
                         (Value::Table(settings), "target") => target_with_settings(settings),
-                        _ => None,
+                        _ => Err("takes \"HOST:PORT\"".to_string()),
                     }
-                    .ok_or_else(|| {
+                    .map_err(|why| {
                         let line = line_of(Some(key), name);
-                        format!("line {line}: target {name} takes \"HOST:PORT\"")
+                        format!("line {line}: target {name} {why}")
                     })?;
                     args.push(format!("--{flag}={name}={addr}"));
                 }
@@ -233,6 +240,10 @@ mod tests {
         );
         let e = to_args("listen = \"x\"\npg = 127.0.0.1:5432\n", KNOWN).unwrap_err();
         assert!(e.starts_with("line 2:"), "{e}");
+        let e = to_args("[targets]\npg = { tls = \"require\" }\n", KNOWN).unwrap_err();
+        assert!(e.starts_with("line 2: target pg needs address"), "{e}");
+        let e = to_args("[targets]\npg = { address = \"h:1\", tls = true }\n", KNOWN).unwrap_err();
+        assert!(e.contains("takes tls as a string"), "{e}");
         let e = to_args("[nope]\nx = 1\n", KNOWN).unwrap_err();
         assert!(e.starts_with("line 1: unknown section [nope]"), "{e}");
         // A setting in the wrong section is refused, not taken.

@@ -391,15 +391,21 @@ async fn relay(
     let connected = tokio::time::timeout(cfg.connect_timeout, open_backend(&target, &shared)).await;
     let backend = match connected {
         Ok(Ok(backend)) => backend,
-        Ok(Err((reason, why))) => {
-            shared.metrics.refused(&target.name, reason);
-            let why = format!("could not connect to target {}: {why}", target.name);
-            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why, peer).await;
+        Ok(Err(failure)) => {
+            shared.metrics.refused(&target.name, failure.reason);
+            let name = &target.name;
+            crate::log!("connect_failed", peer = peer, target = name, reason = &failure.detail;
+                "{peer} -> {name} could not connect: {}", failure.detail);
+            let why = format!("could not connect to target {name}: {}", failure.told);
+            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why).await;
         }
         Err(_) => {
             shared.metrics.refused(&target.name, "connect");
-            let why = format!("could not connect to target {}: timed out", target.name);
-            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why, peer).await;
+            let name = &target.name;
+            crate::log!("connect_failed", peer = peer, target = name, reason = "timed out";
+                "{peer} -> {name} could not connect: timed out");
+            let why = format!("could not connect to target {name}: timed out");
+            return close_with(&mut socket, CLOSE_INTERNAL_ERROR, &why).await;
         }
     };
     shared.metrics.opened(&target.name, started.elapsed());
@@ -422,21 +428,38 @@ enum Backend {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
-/// Connects to the target (and shakes hands, for TLS); an error is the metric's reason and
-/// what went wrong.
-async fn open_backend(target: &Target, shared: &Shared) -> Result<Backend, (&'static str, String)> {
+/// Why a backend connection could not be made.
+struct ConnectFailure {
+    /// The metric's reason: connect or tls.
+    reason: &'static str,
+    /// What the client is told (no certificate names: they are the operator's business).
+    told: String,
+    /// What the log says.
+    detail: String,
+}
+
+/// Connects to the target (and shakes hands, for TLS).
+async fn open_backend(target: &Target, shared: &Shared) -> Result<Backend, ConnectFailure> {
     let tcp = TcpStream::connect(&target.addr)
         .await
-        .map_err(|e| ("connect", e.to_string()))?;
+        .map_err(|e| ConnectFailure {
+            reason: "connect",
+            told: e.to_string(),
+            detail: e.to_string(),
+        })?;
     let _ = tcp.set_nodelay(true);
     let Some(tls) = &target.tls else {
         return Ok(Backend::Plain(tcp));
     };
     match tls.wrap(tcp).await {
         Ok(stream) => Ok(Backend::Tls(Box::new(stream))),
-        Err(why) => {
+        Err(failed) => {
             shared.metrics.tls_failed(Some(&target.name));
-            Err(("tls", why))
+            Err(ConnectFailure {
+                reason: "tls",
+                told: failed.told,
+                detail: failed.detail,
+            })
         }
     }
 }
@@ -469,7 +492,8 @@ async fn pipe<R, W>(
                 Ok(Message::Binary(b)) => {
                     up += b.len() as u64;
                     touch();
-                    if tcp_tx.write_all(&b).await.is_err() {
+                    // flush: TLS may keep the end of a write in its own buffer (a no-op for TCP).
+                    if tcp_tx.write_all(&b).await.is_err() || tcp_tx.flush().await.is_err() {
                         return (CLOSE_INTERNAL_ERROR, "backend write failed");
                     }
                 }
@@ -494,7 +518,7 @@ async fn pipe<R, W>(
                     down += n as u64;
                     touch();
                 }
-                Err(_) => return (CLOSE_INTERNAL_ERROR, "backend read failed"),
+                Err(e) => return read_failed(&e),
             }
             let mut ended = None;
             if ws_tx
@@ -524,8 +548,9 @@ async fn pipe<R, W>(
                         }
                         continue;
                     }
+                    // Nothing waiting (now_or_never found the read pending).
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(_) => ended = Some((CLOSE_INTERNAL_ERROR, "backend read failed")),
+                    Err(e) => ended = Some(read_failed(&e)),
                 }
                 break;
             }
@@ -580,7 +605,8 @@ async fn pipe<R, W>(
     };
     // Bounded: a client that reads nothing more (the idle timeout's case) has a full buffer.
     let _ = tokio::time::timeout(CLOSE_WAIT, ws_tx.send(Message::Close(Some(frame)))).await;
-    let _ = tcp_tx.shutdown().await;
+    // Bounded too: TLS's close_notify waits for a backend that may read nothing more.
+    let _ = tokio::time::timeout(CLOSE_WAIT, tcp_tx.shutdown()).await;
     if reason != "client closed" {
         await_client_close(&mut ws_rx).await;
     }
@@ -589,8 +615,18 @@ async fn pipe<R, W>(
         "{peer} -> {} closed ({code} {reason}; {up} bytes up, {down} down)", target.name);
 }
 
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &str, peer: SocketAddr) {
-    crate::log!("closed", peer = peer, code = code, reason = reason; "{peer}: {reason}");
+/// The close for a failed backend read. A TLS backend that closes TCP without TLS's
+/// close_notify (many do) has closed, not failed: the protocol inside frames its messages, so
+/// the client still notices a message cut short.
+fn read_failed(e: &std::io::Error) -> (u16, &'static str) {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => (CLOSE_NORMAL, "backend closed the connection"),
+        _ => (CLOSE_INTERNAL_ERROR, "backend read failed"),
+    }
+}
+
+/// A WebSocket whose backend could not be reached, closed with `reason`.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
     // A close reason is limited to 123 bytes.
     let mut end = reason.len().min(123);
     while !reason.is_char_boundary(end) {

@@ -4,6 +4,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// For [`log!`](crate::log!) in other crates.
+#[doc(hidden)]
+pub use serde_json;
+
 static JSON: AtomicBool = AtomicBool::new(false);
 
 /// Log lines as JSON from now on (`--log-format json`).
@@ -36,7 +40,7 @@ macro_rules! log {
     ($event:literal $(, $key:ident = $value:expr)* ; $($text:tt)+) => {
         $crate::log::line(
             $event,
-            &[$((stringify!($key), serde_json::json!($value))),*],
+            &[$((stringify!($key), $crate::log::serde_json::json!($value))),*],
             format_args!($($text)+),
         )
     };

@@ -148,6 +148,8 @@ fn arguments() -> (Args, Option<String>) {
     use clap::CommandFactory;
     let argv: Vec<String> = std::env::args().collect();
     let args = Args::parse_from(&argv);
+    // As early as can be: what reading the config file says is logged in the chosen form.
+    webdbc_relay::log::use_json(matches!(args.log_format, LogFormat::Json));
     let Some(path) = args.config.clone().filter(|_| args.command.is_none()) else {
         return (args, None);
     };
@@ -243,6 +245,15 @@ async fn main() {
     };
     if let Some(text) = old_lines {
         cfg.add_lines(&text).unwrap_or_else(|e| exit(&e));
+    }
+    for target in cfg
+        .targets
+        .iter()
+        .filter(|t| t.tls.as_ref().is_some_and(|t| !t.verifies()))
+    {
+        log!("config", target = &target.name;
+            "target {}: tls=require encrypts but checks no certificate, so it does not stop an interceptor; tls=verify-full does",
+            target.name);
     }
     if cfg.tokens.is_some() {
         log!("config"; "every connection needs a signed token");
