@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
@@ -123,4 +124,57 @@ fn a_key_that_does_not_fit_the_certificate_stops_it() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("do not go together"), "{err}");
+}
+
+#[tokio::test]
+async fn a_tls_backend_that_reads_slowly_still_gets_the_end_of_a_large_message() {
+    // A TLS backend (verify-full against its own certificate) that lets its socket fill up
+    // before it reads: the last part of what the relay writes then waits in the TLS layer's
+    // buffer until someone flushes it.
+    const SIZE: usize = 8 << 20;
+    let (cert_file, key_file, _) = certificate();
+    let chain = vec![CertificateDer::from_pem_file(&cert_file).unwrap()];
+    let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_file(&key_file).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let server = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut got = vec![0u8; SIZE];
+        tls.read_exact(&mut got).await.unwrap();
+        tls.write_all(format!("got {}", got.len()).as_bytes())
+            .await
+            .unwrap();
+        tls.flush().await.unwrap();
+    });
+    let target = format!(
+        "slow={backend}?tls=verify-full&ca={}&server-name=localhost",
+        cert_file.display()
+    );
+    let (_relay, port) = start(&["--target", &target]);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/v1/connect?target=slow"))
+            .await
+            .unwrap();
+    ws.send(Message::Binary(vec![7u8; SIZE].into()))
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("the backend got every byte and answered")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        answer,
+        Message::Binary(format!("got {SIZE}").into_bytes().into())
+    );
 }
