@@ -31,8 +31,16 @@ export interface ConnectOptions {
   /** Rows per round trip while streaming a result (default 5000): the memory bound. */
   fetchSize?: number;
   /** Statement timeout in milliseconds: PostgreSQL's statement_timeout; for HTTP databases the
-   * request is aborted. */
+   * request is aborted. The client enforces it too, on every backend: past it, the statement is
+   * cancelled, and if the server does not confirm within cancelGrace the connection is closed
+   * and the call rejects with an OperationalError. */
   statementTimeout?: number;
+  /** Milliseconds a cancelled statement (cancel(), an AbortSignal, statementTimeout) may take to
+   * end before the connection is closed under it (default 3000). */
+  cancelGrace?: number;
+  /** PostgreSQL and Ignite: the largest message (a row, a frame) accepted from the server, in
+   * bytes (default 64 MiB); a larger declared length is an error before anything is allocated. */
+  maxMessageSize?: number;
   /** Milliseconds to wait for the relay and the login (default 30000). */
   connectTimeout?: number;
   /** application_name sent to the server (default "webdbc"). */

@@ -143,6 +143,7 @@ fn env() -> JsValue {
     var!("pgWrongPassword", "WEBDBC_TEST_PG_WRONG_PASSWORD");
     var!("pgCut", "WEBDBC_TEST_PG_CUT");
     var!("pgGarbage", "WEBDBC_TEST_PG_GARBAGE");
+    var!("pgHostile", "WEBDBC_TEST_PG_HOSTILE");
     var!("pgDead", "WEBDBC_TEST_PG_DEAD");
     var!("pgDenied", "WEBDBC_TEST_PG_DENIED");
     var!("crate", "WEBDBC_TEST_CRATE");

@@ -11,14 +11,21 @@ use super::cursor::Cursor;
 use super::errors::{install_async_iterator, to_js};
 use super::options::import_options;
 use super::{promise, promise_unit};
-use crate::connect::{AnyBackend, Canceller, Connected};
+use crate::connect::{AnyBackend, Connected, Guard};
 use crate::core::error::{Error, Result};
 
 /// What the class and its cursors share.
 pub(super) struct ConnInner {
     pub core: crate::core::Connection<AnyBackend>,
-    pub canceller: Canceller,
+    pub guard: Guard,
     pub convert: Convert,
+}
+
+impl ConnInner {
+    /// The statement timeout's deadline for an operation about to run (None: no timeout).
+    pub fn deadline(&self) -> Option<crate::connect::Deadline> {
+        self.guard.deadline(&self.core)
+    }
 }
 
 #[wasm_bindgen]
@@ -31,7 +38,7 @@ impl Connection {
         Connection {
             inner: Rc::new(ConnInner {
                 core: connected.core,
-                canceller: connected.canceller,
+                guard: connected.guard,
                 convert,
             }),
         }
@@ -52,13 +59,19 @@ impl Connection {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn commit(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise_unit(async move { inner.core.commit().await })
+        promise_unit(async move {
+            let _deadline = inner.deadline();
+            inner.core.commit().await
+        })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn rollback(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise_unit(async move { inner.core.rollback().await })
+        promise_unit(async move {
+            let _deadline = inner.deadline();
+            inner.core.rollback().await
+        })
     }
 
     /// QuestDB only: loads CSV into `table` through `/imp` (created when missing). `data`: text,
@@ -86,6 +99,7 @@ impl Connection {
         })();
         promise(async move {
             let (bytes, params, schema) = setup?;
+            let _deadline = inner.deadline();
             let mut backend = inner.core.backend().await?;
             let AnyBackend::Quest(session) = &mut *backend else {
                 return Err(Error::not_supported(
@@ -102,18 +116,18 @@ impl Connection {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise_unit(async move { inner.canceller.cancel().await })
+        promise_unit(async move {
+            inner.guard.cancel(&inner.core).await;
+            Ok(())
+        })
     }
 
     /// Closes at once: a running operation fails with "connection lost" instead of being waited for.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        if inner.core.is_busy() {
-            inner.canceller.interrupt();
-        }
         promise_unit(async move {
-            inner.core.close().await;
+            inner.guard.close(&inner.core).await;
             Ok(())
         })
     }

@@ -68,7 +68,7 @@ impl AbortWatch {
         let handler = Closure::<dyn FnMut()>::new(move || {
             let conn = conn.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = conn.canceller.cancel().await;
+                conn.guard.cancel(&conn.core).await;
             });
         });
         let add: Function = Reflect::get(&signal, &"addEventListener".into())
@@ -109,6 +109,7 @@ impl Cursor {
         })();
         promise_unit(async move {
             let (params, _watch) = setup?; // listens until the statement ends
+            let _deadline = inner.conn.deadline();
             inner.core.execute(&sql, params).await
         })
     }
@@ -125,7 +126,10 @@ impl Cursor {
                 .map(|p| to_params(&p))
                 .collect::<Result<Vec<_>>>()
         })();
-        promise_unit(async move { inner.core.execute_many(&sql, sets?).await })
+        promise_unit(async move {
+            let _deadline = inner.conn.deadline();
+            inner.core.execute_many(&sql, sets?).await
+        })
     }
 
     /// The next row, or null at the end.
@@ -133,6 +137,7 @@ impl Cursor {
     pub fn fetchone(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
+            let _deadline = inner.conn.deadline();
             let rows = inner.core.fetch(1).await?;
             if rows.is_empty() {
                 return Ok(JsValue::NULL);
@@ -147,6 +152,7 @@ impl Cursor {
         let inner = self.inner.clone();
         let n = size.unwrap_or(inner.arraysize.get()) as usize;
         promise(async move {
+            let _deadline = inner.conn.deadline();
             let rows = inner.core.fetch(n).await?;
             Ok(inner.rows_to_js(rows)?.into())
         })
@@ -159,6 +165,7 @@ impl Cursor {
         promise(async move {
             // Chunk by chunk: each is converted while the server sends the next, and the wasm
             // heap holds one chunk, not the whole result.
+            let _deadline = inner.conn.deadline();
             let all = Array::new();
             loop {
                 let rows = inner.core.fetch(FETCHALL_CHUNK).await?;
@@ -177,6 +184,7 @@ impl Cursor {
         let inner = self.inner.clone();
         promise_unit(async move {
             let params = tagged::params_from_json(&params)?;
+            let _deadline = inner.conn.deadline();
             inner.core.execute(&sql, params).await
         })
     }
@@ -187,6 +195,7 @@ impl Cursor {
         let inner = self.inner.clone();
         promise_unit(async move {
             let sets = tagged::param_sets_from_json(&sets)?;
+            let _deadline = inner.conn.deadline();
             inner.core.execute_many(&sql, sets).await
         })
     }
@@ -196,6 +205,7 @@ impl Cursor {
     pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
+            let _deadline = inner.conn.deadline();
             let rows = inner.core.fetch(size as usize).await?;
             Ok(tagged::rows_to_json(&rows).into())
         })
@@ -230,13 +240,17 @@ impl Cursor {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
         let conn = self.inner.conn.clone();
-        promise_unit(async move { conn.canceller.cancel().await })
+        promise_unit(async move {
+            conn.guard.cancel(&conn.core).await;
+            Ok(())
+        })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise_unit(async move {
+            let _deadline = inner.conn.deadline();
             inner.core.close().await;
             Ok(())
         })

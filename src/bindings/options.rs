@@ -106,6 +106,21 @@ pub(super) fn connect_options(options: &JsValue) -> Result<(Options, Convert)> {
             }
             "statementTimeout" => o.statement_timeout_ms = Some(number(&k, &v)?),
             "connectTimeout" => o.connect_timeout_ms = Some(number(&k, &v)?),
+            "maxMessageSize" => {
+                o.max_message_bytes = Some(
+                    u32::try_from(number(&k, &v)?)
+                        .ok()
+                        .filter(|n| *n >= 1024)
+                        .ok_or_else(|| {
+                            Error::interface("option maxMessageSize must be bytes, 1024 to 2^32-1")
+                        })?,
+                )
+            }
+            "cancelGrace" => {
+                o.cancel_grace_ms = Some(u32::try_from(number(&k, &v)?).map_err(|_| {
+                    Error::interface("option cancelGrace must be milliseconds below 2^32")
+                })?)
+            }
             "applicationName" => {
                 o.application_name =
                     Some(v.as_string().ok_or_else(|| {

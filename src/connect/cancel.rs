@@ -5,13 +5,13 @@ use std::rc::Rc;
 
 use js_sys::Function;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 use crate::core::{HttpClient, Transport};
 use crate::protocols::{databend, databricks, ignite, pg};
 use crate::web::fetch::{FetchAbort, FetchClient};
 use crate::web::relay_token::{self, RelayToken};
 use crate::web::timer::with_timeout;
-use crate::web::websocket::WsTransport;
+use crate::web::websocket::{WsHandle, WsTransport};
 
 pub struct Canceller(Kind);
 
@@ -22,11 +22,11 @@ enum Kind {
         websocket: Option<Function>,
         relay_token: Option<RelayToken>,
         token: pg::CancelToken,
-        socket: web_sys::WebSocket,
+        socket: WsHandle,
     },
     /// OPERATION_CANCEL on the session's own socket; closing the socket ends everything.
     Ignite {
-        socket: web_sys::WebSocket,
+        socket: WsHandle,
         token: ignite::CancelToken,
     },
     /// Aborting the request in flight and, where the server can be asked, stopping the
@@ -62,7 +62,7 @@ impl Canceller {
         websocket: Option<Function>,
         relay_token: Option<RelayToken>,
         token: pg::CancelToken,
-        socket: web_sys::WebSocket,
+        socket: WsHandle,
     ) -> Canceller {
         Canceller(Kind::Postgres {
             relay,
@@ -73,7 +73,7 @@ impl Canceller {
         })
     }
 
-    pub(super) fn ignite(socket: web_sys::WebSocket, token: ignite::CancelToken) -> Canceller {
+    pub(super) fn ignite(socket: WsHandle, token: ignite::CancelToken) -> Canceller {
         Canceller(Kind::Ignite { socket, token })
     }
 
@@ -95,9 +95,7 @@ impl Canceller {
                 Ok(())
             }
             Kind::Ignite { socket, token } => match token.frame() {
-                Some(frame) => socket
-                    .send_with_u8_array(&frame)
-                    .map_err(|_| Error::connection_lost("cannot send the cancel")),
+                Some(frame) => socket.send(&frame),
                 None => Ok(()),
             },
             Kind::Postgres {
@@ -125,9 +123,7 @@ impl Canceller {
     /// asked).
     pub fn interrupt(&self) {
         match &self.0 {
-            Kind::Postgres { socket, .. } | Kind::Ignite { socket, .. } => {
-                let _ = socket.close();
-            }
+            Kind::Postgres { socket, .. } | Kind::Ignite { socket, .. } => socket.close(),
             Kind::Http { abort, kill } => {
                 abort.close();
                 if let Some(kill) = kill.clone() {

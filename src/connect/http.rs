@@ -2,7 +2,7 @@
 //! the session's login.
 
 use super::cancel::KillToken;
-use super::{AnyBackend, Canceller, Connected, Options};
+use super::{AnyBackend, Canceller, Opened, Options};
 use crate::core::error::Result;
 use crate::core::http::via_relay;
 use crate::core::Connection;
@@ -42,7 +42,7 @@ fn kill_client(http: &FetchClient) -> FetchClient {
     http.sibling(Some(10_000))
 }
 
-pub(super) async fn open_crate(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open_crate(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = CrateConfig::from_url(url)?;
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
@@ -60,13 +60,13 @@ pub(super) async fn open_crate(url: &str, opts: Options) -> Result<Connected> {
         CrateSession::connect(http, cfg),
     )
     .await?;
-    Ok(Connected {
+    Ok(Opened {
         core: Connection::new(AnyBackend::Crate(session)),
         canceller: Canceller::http(abort, None),
     })
 }
 
-pub(super) async fn open_databend(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open_databend(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = DatabendConfig::from_url(url)?;
     if let Some(n) = opts.fetch_size {
         cfg.pagination
@@ -86,13 +86,13 @@ pub(super) async fn open_databend(url: &str, opts: Options) -> Result<Connected>
     )
     .await?;
     let kill = KillToken::Databend(session.cancel_token());
-    Ok(Connected {
+    Ok(Opened {
         core: Connection::new(AnyBackend::Databend(Box::new(session))),
         canceller: Canceller::http(abort, Some((kill_http, kill))),
     })
 }
 
-pub(super) async fn open_questdb(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open_questdb(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = QuestConfig::from_url(url)?;
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
@@ -116,13 +116,13 @@ pub(super) async fn open_questdb(url: &str, opts: Options) -> Result<Connected> 
         QuestSession::connect(http, cfg),
     )
     .await?;
-    Ok(Connected {
+    Ok(Opened {
         core: Connection::new(AnyBackend::Quest(session)),
         canceller: Canceller::http(abort, None),
     })
 }
 
-pub(super) async fn open_databricks(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open_databricks(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = DatabricksConfig::from_url(url)?;
     // The warehouse stops a statement that outlives its wait (5 s to 50 s); the client gives up
     // on the request at the timeout itself.
@@ -148,7 +148,7 @@ pub(super) async fn open_databricks(url: &str, opts: Options) -> Result<Connecte
     )
     .await?;
     let kill = KillToken::Databricks(session.cancel_token());
-    Ok(Connected {
+    Ok(Opened {
         core: Connection::new(AnyBackend::Databricks(Box::new(session))),
         canceller: Canceller::http(abort, Some((kill_http, kill))),
     })

@@ -1,6 +1,6 @@
 //! Apache Ignite 3 through the relay's WebSocket: each address in turn, as the seed's driver.
 
-use super::{relay_url, AnyBackend, Canceller, Connected, Options};
+use super::{relay_url, AnyBackend, Canceller, Opened, Options};
 use crate::core::dsn::parse_address;
 use crate::core::error::{Error, Result};
 use crate::core::Connection;
@@ -9,7 +9,7 @@ use crate::web::relay_token;
 use crate::web::timer::with_timeout;
 use crate::web::websocket::WsTransport;
 
-pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = IgniteConfig::from_url(url)?;
     let o = &opts.ignite;
     if let Some(list) = &o.address {
@@ -43,6 +43,9 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
     {
         cfg.timeout_ms = Some(ms);
     }
+    if let Some(n) = opts.max_message_bytes {
+        cfg.max_message_bytes = n;
+    }
     let relay = opts.relay.clone().ok_or_else(|| {
         Error::interface("ignite:// connections go through webdbc-relay: pass connect(url, { relay: 'wss://…/v1/connect' })")
     })?;
@@ -58,14 +61,14 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
         let attempt = with_timeout(opts.connect_timeout_ms(), "connecting", async {
             let token = relay_token::current(opts.relay_token.as_ref()).await?;
             let ws = WsTransport::open(&url, opts.websocket.as_ref(), token.as_deref()).await?;
-            let socket = ws.socket();
+            let socket = ws.handle();
             Ok((IgniteSession::connect(ws, &cfg).await?, socket))
         })
         .await;
         match attempt {
             Ok((session, socket)) => {
                 let canceller = Canceller::ignite(socket, session.cancel_token());
-                return Ok(Connected {
+                return Ok(Opened {
                     core: Connection::new(AnyBackend::Ignite(Box::new(session))),
                     canceller,
                 });

@@ -6,6 +6,7 @@
 
 mod backend;
 mod cancel;
+mod guard;
 mod http;
 mod ignite;
 mod liveness;
@@ -13,6 +14,7 @@ mod postgres;
 
 pub use backend::AnyBackend;
 pub use cancel::Canceller;
+pub use guard::{Deadline, Guard, DEFAULT_CANCEL_GRACE_MS};
 
 use crate::core::dsn::Dsn;
 use crate::core::error::{Error, Result};
@@ -34,6 +36,12 @@ pub struct Options {
     pub fetch_size: Option<u32>,
     pub statement_timeout_ms: Option<u64>,
     pub connect_timeout_ms: Option<u64>,
+    /// How long a cancelled operation may take to end before the connection is closed under
+    /// it (default [`DEFAULT_CANCEL_GRACE_MS`]).
+    pub cancel_grace_ms: Option<u32>,
+    /// The largest message (a row, a frame) PostgreSQL and Ignite connections accept (default
+    /// [`crate::core::DEFAULT_MAX_MESSAGE_BYTES`]).
+    pub max_message_bytes: Option<u32>,
     pub application_name: Option<String>,
     /// Ignite's options, named as the seed's driver names them.
     pub ignite: IgniteOptions,
@@ -69,11 +77,17 @@ impl Options {
     }
 }
 
-/// An open connection: the core connection over whichever backend the URL named, and what
-/// cancels its running statement.
+/// An open connection: the core connection over whichever backend the URL named, and the
+/// guard that cancels, times out and closes what runs on it.
 pub struct Connected {
     pub core: crate::core::Connection<AnyBackend>,
-    pub canceller: Canceller,
+    pub guard: Guard,
+}
+
+/// What a protocol's open gives: the connection and what cancels its running statement.
+struct Opened {
+    core: crate::core::Connection<AnyBackend>,
+    canceller: Canceller,
 }
 
 /// Opens a connection to `url` (`postgres://user:pass@host:port/db`, `crate://`, `databend://`,
@@ -81,6 +95,7 @@ pub struct Connected {
 pub async fn connect(url: &str, opts: Options) -> Result<Connected> {
     let scheme = url.split("://").next().unwrap_or("").to_ascii_lowercase();
     let autocommit = opts.autocommit;
+    let (grace_ms, statement_timeout_ms) = (opts.cancel_grace_ms, opts.statement_timeout_ms);
     if scheme != "ignite" && opts.ignite.any() {
         return Err(Error::interface(
             "options address, identity, secret, schema, pageSize and timeout are Ignite's: use them with ignite:// URLs",
@@ -117,7 +132,10 @@ pub async fn connect(url: &str, opts: Options) -> Result<Connected> {
         }
     }
     liveness::start(&conn.core);
-    Ok(conn)
+    Ok(Connected {
+        guard: Guard::new(conn.canceller, grace_ms, statement_timeout_ms),
+        core: conn.core,
+    })
 }
 
 /// The relay URL for a socket target: as given if it names one, else with

@@ -1,6 +1,6 @@
 //! PostgreSQL and the Postgres wire of CrateDB and QuestDB: through the relay's WebSocket.
 
-use super::{relay_url, AnyBackend, Canceller, Connected, Options};
+use super::{relay_url, AnyBackend, Canceller, Opened, Options};
 use crate::core::error::{Error, Result};
 use crate::core::Connection;
 use crate::protocols::pg::{PgConfig, PgSession};
@@ -8,13 +8,16 @@ use crate::web::relay_token;
 use crate::web::timer::with_timeout;
 use crate::web::websocket::WsTransport;
 
-pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
+pub(super) async fn open(url: &str, opts: Options) -> Result<Opened> {
     let mut cfg = PgConfig::from_url(url)?;
     if let Some(n) = opts.fetch_size {
         cfg.fetch_size = n;
     }
     if let Some(ms) = opts.statement_timeout_ms {
         cfg.statement_timeout_ms = Some(ms);
+    }
+    if let Some(n) = opts.max_message_bytes {
+        cfg.max_message_bytes = n;
     }
     if let Some(name) = opts.application_name {
         cfg.application_name = name;
@@ -31,7 +34,7 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
     let (session, socket) = with_timeout(timeout, "connecting", async {
         let token = relay_token::current(relay_token.as_ref()).await?;
         let ws = WsTransport::open(&relay, websocket.as_ref(), token.as_deref()).await?;
-        let socket = ws.socket();
+        let socket = ws.handle();
         Ok((PgSession::connect(ws, &cfg).await?, socket))
     })
     .await?;
@@ -42,7 +45,7 @@ pub(super) async fn open(url: &str, opts: Options) -> Result<Connected> {
         session.cancel_token(),
         socket,
     );
-    Ok(Connected {
+    Ok(Opened {
         core: Connection::new(AnyBackend::Pg(session)),
         canceller,
     })

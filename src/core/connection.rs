@@ -32,6 +32,12 @@ pub(super) struct Shared<B> {
     pub(super) keep_alive_ms: Cell<Option<u32>>,
     /// The backend's setting, readable while an operation holds the backend.
     pub(super) autocommit: Cell<bool>,
+    /// Operations that took the backend so far: the running one's number, for a watchdog that
+    /// must not stop the next one by mistake.
+    pub(super) ops: Cell<u64>,
+    /// Why the connection was broken off while an operation ran (see
+    /// [`Connection::break_off`]): that operation, and every later one, fails with it.
+    pub(super) broken: RefCell<Option<Error>>,
 }
 
 pub struct Connection<B> {
@@ -58,6 +64,8 @@ impl<B: Backend> Connection<B> {
                 next_cursor: Cell::new(1),
                 streaming: Cell::new(None),
                 stash: RefCell::new(HashMap::new()),
+                ops: Cell::new(0),
+                broken: RefCell::new(None),
             }),
         }
     }
@@ -74,20 +82,19 @@ impl<B: Backend> Connection<B> {
     }
 
     fn check_open(&self) -> Result<()> {
-        if self.shared.closed.get() {
-            return Err(Error::closed("connection"));
-        }
-        Ok(())
+        self.shared.check_open()
     }
 
     pub async fn commit(&self) -> Result<()> {
         self.check_open()?;
-        self.shared.acquire(None).await?.commit().await
+        let r = async { self.shared.acquire(None).await?.commit().await }.await;
+        self.shared.explain(r)
     }
 
     pub async fn rollback(&self) -> Result<()> {
         self.check_open()?;
-        self.shared.acquire(None).await?.rollback().await
+        let r = async { self.shared.acquire(None).await?.rollback().await }.await;
+        self.shared.explain(r)
     }
 
     /// Switches autocommit for the next statements. Refused while an operation runs (it would
@@ -110,7 +117,8 @@ impl<B: Backend> Connection<B> {
     /// cursor's open result is stashed.
     pub async fn backend(&self) -> Result<MutexGuard<'_, B>> {
         self.check_open()?;
-        self.shared.acquire(None).await
+        let r = self.shared.acquire(None).await;
+        self.shared.explain(r)
     }
 
     /// The backend's keep-alive, unless an operation holds the backend (then the connection is
@@ -121,6 +129,7 @@ impl<B: Backend> Connection<B> {
             return None;
         }
         if let Some(mut backend) = self.shared.backend.try_lock() {
+            self.shared.ops.set(self.shared.ops.get() + 1);
             // A failure shows on the next operation, which reports it.
             let _ = backend.keep_alive().await;
             self.shared
@@ -148,6 +157,28 @@ impl<B: Backend> Connection<B> {
         self.shared.backend.try_lock().is_none()
     }
 
+    /// The number of the operation holding the backend now, if one does.
+    pub fn running_op(&self) -> Option<u64> {
+        self.is_busy().then(|| self.shared.ops.get())
+    }
+
+    /// Resolves once no operation holds the backend (at that moment).
+    pub async fn idle(&self) {
+        drop(self.shared.backend.lock().await);
+    }
+
+    /// Marks the connection closed because operation `op` would not end (the caller then
+    /// closes its transport): that operation fails with `why` instead of whatever the closed
+    /// transport says, and so does every later one. False when `op` is no longer running.
+    pub fn break_off(&self, op: u64, why: Error) -> bool {
+        if self.running_op() != Some(op) {
+            return false;
+        }
+        self.shared.closed.set(true);
+        self.shared.broken.replace(Some(why));
+        true
+    }
+
     pub async fn close(&self) {
         if self.shared.closed.replace(true) {
             return;
@@ -157,13 +188,32 @@ impl<B: Backend> Connection<B> {
     }
 }
 
+impl<B> Shared<B> {
+    /// Closed: by the user, or broken off (then with why).
+    pub(super) fn check_open(&self) -> Result<()> {
+        if self.closed.get() {
+            return Err(self
+                .broken
+                .borrow()
+                .clone()
+                .unwrap_or_else(|| Error::closed("connection")));
+        }
+        Ok(())
+    }
+
+    /// An operation's result, with the reason the connection was broken off, if it was,
+    /// instead of what the closed transport said.
+    pub(super) fn explain<T>(&self, result: Result<T>) -> Result<T> {
+        result.map_err(|e| self.broken.borrow().clone().unwrap_or(e))
+    }
+}
+
 impl<B: Backend> Shared<B> {
     /// The backend, once any result streaming for another cursor has been stashed for it.
     pub(super) async fn acquire(&self, for_cursor: Option<u64>) -> Result<MutexGuard<'_, B>> {
         let mut backend = self.backend.lock().await;
-        if self.closed.get() {
-            return Err(Error::closed("connection"));
-        }
+        self.check_open()?;
+        self.ops.set(self.ops.get() + 1);
         if let Some(owner) = self.streaming.get().filter(|&o| Some(o) != for_cursor) {
             self.streaming.set(None);
             let mut rows = Vec::new();

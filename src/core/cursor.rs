@@ -51,10 +51,7 @@ impl<B: Backend> Cursor<B> {
         if self.state.borrow().closed {
             return Err(Error::closed("cursor"));
         }
-        if self.shared.closed.get() {
-            return Err(Error::closed("connection"));
-        }
-        Ok(())
+        self.shared.check_open()
     }
 
     /// Forgets this cursor's previous result, on the wire and in the stash.
@@ -69,6 +66,11 @@ impl<B: Backend> Cursor<B> {
     }
 
     pub async fn execute(&self, sql: &str, params: Params) -> Result<()> {
+        let r = self.execute_once(sql, params).await;
+        self.shared.explain(r)
+    }
+
+    async fn execute_once(&self, sql: &str, params: Params) -> Result<()> {
         self.check_open()?;
         let mut backend = self.shared.acquire(Some(self.id)).await?;
         self.reset(&mut backend).await?;
@@ -85,6 +87,11 @@ impl<B: Backend> Cursor<B> {
     }
 
     pub async fn execute_many(&self, sql: &str, param_sets: Vec<Params>) -> Result<()> {
+        let r = self.execute_many_once(sql, param_sets).await;
+        self.shared.explain(r)
+    }
+
+    async fn execute_many_once(&self, sql: &str, param_sets: Vec<Params>) -> Result<()> {
         self.check_open()?;
         let mut backend = self.shared.acquire(Some(self.id)).await?;
         self.reset(&mut backend).await?;
@@ -95,6 +102,11 @@ impl<B: Backend> Cursor<B> {
 
     /// Up to `n` rows; fewer only at the end of the result.
     pub async fn fetch(&self, n: usize) -> Result<Vec<Row>> {
+        let r = self.fetch_rows(n).await;
+        self.shared.explain(r)
+    }
+
+    async fn fetch_rows(&self, n: usize) -> Result<Vec<Row>> {
         self.check_open()?;
         if self.state.borrow().columns.is_none() {
             return Err(Error::programming(

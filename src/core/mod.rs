@@ -25,3 +25,7 @@ pub use error::{Error, ErrorKind, Origin, Result};
 pub use http::HttpClient;
 pub use transport::Transport;
 pub use value::Value;
+
+/// The largest message (a row, a frame) a socket protocol accepts unless told otherwise:
+/// PostgreSQL allows 1 GiB, but a larger declared length from a small server is garbage.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u32 = 64 << 20;

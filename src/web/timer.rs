@@ -23,10 +23,34 @@ pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(sleep_js(f64::from(ms))).await;
 }
 
-/// Resolves after `ms` without keeping Node alive: for background ticks (heartbeats), which
-/// must not hold a finished program open.
-pub async fn tick(ms: u32) {
-    let _ = JsFuture::from(timer(f64::from(ms)).promise()).await;
+/// Resolves after `ms` without keeping Node alive: for background ticks (heartbeats) and
+/// watchdogs, which must not hold a finished program open. Dropping it clears the timer.
+pub fn tick(ms: u32) -> Tick {
+    let timer = timer(f64::from(ms));
+    let wait = JsFuture::from(timer.promise());
+    Tick { timer, wait }
+}
+
+/// See [`tick`].
+pub struct Tick {
+    timer: Timer,
+    wait: JsFuture,
+}
+
+impl std::future::Future for Tick {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.wait).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Tick {
+    fn drop(&mut self) {
+        self.timer.cancel();
+    }
 }
 
 /// `fut`'s output, or an OperationalError after `ms` (the timer is cleared either way).

@@ -21,12 +21,19 @@ enum Event {
     Open,
     Data(Vec<u8>),
     Error,
-    Close { code: u16, reason: String },
+    Close {
+        code: u16,
+        reason: String,
+    },
+    /// Closed by this side (a [`WsHandle`]).
+    LocalClose,
 }
 
 pub struct WsTransport {
     ws: WebSocket,
     events: mpsc::UnboundedReceiver<Event>,
+    /// For a [`WsHandle`] to end a pending recv at once when it closes the socket.
+    local: mpsc::UnboundedSender<Event>,
     _handlers: [Closure<dyn FnMut(JsValue)>; 4],
     ended: Option<Error>,
 }
@@ -115,6 +122,7 @@ impl WsTransport {
         let mut t = WsTransport {
             ws,
             events,
+            local: tx,
             _handlers: handlers,
             ended: None,
         };
@@ -124,7 +132,7 @@ impl WsTransport {
             // sends no close at all. Either way the relay is asked why.
             Some(Event::Error) => (1006, String::new()),
             Some(Event::Close { code, reason }) => (code, reason),
-            Some(Event::Data(_)) | None => (1006, String::new()),
+            Some(Event::Data(_) | Event::LocalClose) | None => (1006, String::new()),
         };
         t.close();
         Err(refusal(url, code, &reason, token).await)
@@ -190,9 +198,34 @@ async fn refusal(url: &str, code: u16, reason: &str, token: Option<&str>) -> Err
 }
 
 impl WsTransport {
-    /// The socket itself, so an owner can close it while an operation awaits it.
-    pub fn socket(&self) -> WebSocket {
-        self.ws.clone()
+    /// A handle on the socket, so an owner can send beside the operation that awaits it (a
+    /// cancel) or close it under that operation.
+    pub fn handle(&self) -> WsHandle {
+        WsHandle {
+            ws: self.ws.clone(),
+            local: self.local.clone(),
+        }
+    }
+}
+
+/// See [`WsTransport::handle`].
+pub struct WsHandle {
+    ws: WebSocket,
+    local: mpsc::UnboundedSender<Event>,
+}
+
+impl WsHandle {
+    pub fn send(&self, bytes: &[u8]) -> Result<()> {
+        self.ws
+            .send_with_u8_array(bytes)
+            .map_err(|e| Error::connection_lost(describe(&e)))
+    }
+
+    /// Closes the socket; an operation waiting on it fails at once, not when (or if) the relay
+    /// answers the close.
+    pub fn close(&self) {
+        let _ = self.local.unbounded_send(Event::LocalClose);
+        let _ = self.ws.close();
     }
 }
 
@@ -219,9 +252,17 @@ impl Transport for WsTransport {
             let e = match self.events.next().await {
                 Some(Event::Data(bytes)) => return Ok(bytes),
                 Some(Event::Open | Event::Error) => continue,
-                Some(Event::Close { code: 1011, reason }) => {
+                // The relay's "could not connect to target …": it never reached the database.
+                Some(Event::Close { code: 1011, reason })
+                    if reason.starts_with("could not connect") =>
+                {
                     Error::relay(format!("the relay could not reach the database: {reason}"))
                 }
+                // It had: the database connection broke (a reset, a failed read).
+                Some(Event::Close { code: 1011, reason }) => Error::connection_lost(format!(
+                    "the database connection broke at the relay: {reason}"
+                )),
+                Some(Event::LocalClose) => Error::connection_lost("the connection was closed"),
                 Some(Event::Close { code, reason }) if reason.is_empty() => {
                     Error::connection_lost(format!("the relay WebSocket closed (code {code})"))
                 }

@@ -6,6 +6,7 @@ pub mod civil;
 pub mod cratedb;
 pub mod databend;
 pub mod databricks;
+pub mod hostile_pg;
 pub mod httpd;
 pub mod ignite;
 pub mod pgquirks;

@@ -12,6 +12,7 @@ const env = {
   pgWrongPassword: process.env.WEBDBC_TEST_PG_WRONG_PASSWORD,
   pgCut: process.env.WEBDBC_TEST_PG_CUT,
   pgGarbage: process.env.WEBDBC_TEST_PG_GARBAGE,
+  pgHostile: process.env.WEBDBC_TEST_PG_HOSTILE,
   pgDead: process.env.WEBDBC_TEST_PG_DEAD,
   pgDenied: process.env.WEBDBC_TEST_PG_DENIED,
   crate: process.env.WEBDBC_TEST_CRATE,

@@ -309,3 +309,85 @@ export async function closeWhileRunning(api, env) {
   const e = await within(5000, rejects(() => running, api.OperationalError, "the running statement"), "the running statement");
   ok(/connection lost/.test(e.message), e.message);
 }
+
+// A hostile server (testkit/src/hostile_pg.rs, misbehaving as the database name says): every
+// promise settles, malformed replies are errors, never values.
+export async function hostileServer(api, env) {
+  const url = (db) => env.pgHostile.replace(/\/stall$/, `/${db}`);
+  const opts = { relay: env.relay, autocommit: true, connectTimeout: 3000, cancelGrace: 500 };
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // A login that never completes ends at connectTimeout.
+  let e = await within(10000, rejects(() => api.connect(url("stall_login"), opts), api.OperationalError, "stalled login"), "stalled login");
+  ok(/timed out after 3000 ms/.test(e.message), e.message);
+  eq(e.origin, "timeout", "a deadline of the client");
+  // Five bytes declaring a 1 GiB message before authentication: an error at once, and nothing
+  // allocated for it.
+  const before = await api.wasmMemoryBytes();
+  e = await within(5000, rejects(() => api.connect(url("huge_login"), opts), api.OperationalError, "1 GiB header"), "1 GiB header");
+  ok(/'R' message of 1073741808 bytes, over the limit of 67108864 bytes/.test(e.message), e.message);
+  eq(e.origin, "malformed", "garbage is a malformed reply");
+  const grown = (await api.wasmMemoryBytes()) - before;
+  ok(grown < 32 << 20, `wasm memory grew by ${grown} bytes`);
+  // A stalled statement ends at statementTimeout plus the grace: the server ignores the cancel.
+  let conn = await api.connect(url("stall"), { ...opts, statementTimeout: 1000 });
+  e = await within(10000, rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "stalled statement"), "statement timeout");
+  ok(/past the statement timeout \(1000 ms\) and the server did not confirm the cancel within 500 ms, so the connection was closed/.test(e.message), e.message);
+  eq(e.origin, "timeout", "the client's deadline");
+  ok(conn.closed, "the connection is closed");
+  e = await rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "after the deadline");
+  ok(/statement timeout/.test(e.message), `later calls say why: ${e.message}`);
+  // An AbortSignal on a truncated message: the cancel goes unanswered, the promise settles.
+  conn = await api.connect(url("truncated"), opts);
+  e = await within(10000, rejects(() => conn.cursor().execute("SELECT 1", [], { signal: AbortSignal.timeout(500) }), api.OperationalError, "aborted"), "abort");
+  ok(/did not confirm the cancel within 500 ms/.test(e.message), e.message);
+  eq(e.origin, "cancelled", "an abort is a cancel");
+  // cursor.cancel() settles, and so does the statement.
+  conn = await api.connect(url("stall"), opts);
+  let cur = conn.cursor();
+  let running = cur.execute("SELECT 1");
+  await pause(200);
+  await within(5000, cur.cancel(), "cursor.cancel() settles");
+  e = await within(5000, rejects(() => running, api.OperationalError, "cancelled"), "the cancelled statement");
+  ok(/did not confirm the cancel/.test(e.message), e.message);
+  // close() during a stalled statement settles, and so does the statement.
+  conn = await api.connect(url("stall"), opts);
+  running = conn.cursor().execute("SELECT 1");
+  await pause(200);
+  await within(5000, conn.close(), "close() settles");
+  e = await within(5000, rejects(() => running, api.OperationalError, "closed under it"), "the statement");
+  ok(/closed while an operation ran/.test(e.message), e.message);
+  // A 1 GiB DataRow header mid-result: an error at once, not a wait for a gigabyte.
+  conn = await api.connect(url("huge"), opts);
+  e = await within(5000, rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "1 GiB row"), "1 GiB row");
+  ok(/'D' message of 1073741808 bytes/.test(e.message), e.message);
+  // The database closing mid-message: the connection broke, the relay had reached it.
+  conn = await api.connect(url("close_mid"), opts);
+  e = await within(5000, rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "closed mid-message"), "closed mid-message");
+  ok(!/could not reach/.test(e.message) && /connection lost/.test(e.message), e.message);
+  eq(e.origin, "network", "a broken connection");
+  // A DataRow length of -2 or -2147483648 is an error, never a NULL.
+  for (const [db, len] of [["negative_length", -2], ["min_length", -2147483648]]) {
+    conn = await api.connect(url(db), opts);
+    cur = conn.cursor();
+    e = await rejects(async () => {
+      await cur.execute("SELECT 1");
+      await cur.fetchall();
+    }, api.OperationalError, db);
+    ok(e.message.includes(`gives column 1 the length ${len}`), e.message);
+    eq(e.origin, "malformed", "a malformed reply");
+    await conn.close();
+  }
+  // An ErrorResponse without fields: an error that says so, not an empty message.
+  conn = await api.connect(url("empty_error"), opts);
+  e = await rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "empty ErrorResponse");
+  ok(/the server sent an error without a message/.test(e.message), e.message);
+  eq(e.origin, "malformed", "a malformed reply");
+  // The session is in step again after it.
+  e = await rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "again");
+  ok(/without a message/.test(e.message), e.message);
+  await conn.close();
+  // And a well-behaved answer from the same server, for contrast.
+  conn = await api.connect(url("fine"), opts);
+  eq(await scalar(conn, "SELECT 1"), "ok", "the server's one row");
+  await conn.close();
+}

@@ -29,6 +29,9 @@ pub struct IgniteConfig {
     pub timeout_ms: Option<u64>,
     /// As pyignite_dbapi: on by default; off, a transaction begins before the next statement.
     pub autocommit: bool,
+    /// The largest frame accepted from the node; a larger declared length is an error before
+    /// anything is allocated for it.
+    pub max_message_bytes: u32,
 }
 
 impl Default for IgniteConfig {
@@ -41,6 +44,7 @@ impl Default for IgniteConfig {
             page_size: DEFAULT_PAGE_SIZE,
             timeout_ms: None,
             autocommit: true,
+            max_message_bytes: crate::core::DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 }

@@ -18,8 +18,6 @@ use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params,
 
 const MAGIC: &[u8; 4] = b"IGNI";
 /// Refuse frames beyond this: a garbage length must not make us wait for gigabytes.
-const MAX_FRAME: usize = 256 << 20;
-
 mod op {
     pub const HEARTBEAT: i64 = 1;
     pub const TX_BEGIN: i64 = 43;
@@ -250,8 +248,11 @@ impl<T: Transport> IgniteSession<T> {
     async fn read_frame(&mut self) -> Result<Vec<u8>> {
         let len = self.take(4).await?;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        if len > MAX_FRAME {
-            return Err(Error::malformed(format!("a frame of {len} bytes")));
+        let max_frame = self.cfg.max_message_bytes as usize;
+        if len > max_frame {
+            return Err(Error::malformed(format!(
+                "a frame of {len} bytes, over the limit of {max_frame} bytes (option maxMessageSize)"
+            )));
         }
         self.take(len).await
     }

@@ -51,6 +51,23 @@ impl<T: Transport> PgSession<T> {
             .code
             .as_deref()
             .map_or(ErrorKind::Database, ErrorKind::from_sqlstate);
+        if e.message.is_empty() {
+            // Not the server's words, as there are none: a reply that breaks the protocol.
+            let kind = e.kind;
+            e.message =
+                Error::malformed(format!(
+                "the server sent an error without a message (an ErrorResponse with no M field{})",
+                e.code.as_deref().map_or(String::new(), |c| format!("; code {c}"))
+            ))
+                .message
+                .clone();
+            e.origin = crate::core::error::Origin::Malformed;
+            e.kind = if e.code.is_some() {
+                kind
+            } else {
+                ErrorKind::Operational
+            };
+        }
         if fatal {
             self.broken = Some(e.clone());
             self.open = None;

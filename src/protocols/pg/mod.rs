@@ -39,6 +39,9 @@ pub struct PgConfig {
     /// `None`: PEP 249's default, off; on for CrateDB, which has no transactions.
     pub autocommit: Option<bool>,
     pub fetch_size: u32,
+    /// The largest message accepted from the server (a row, mostly); a larger declared length
+    /// is an error before anything is allocated for it.
+    pub max_message_bytes: u32,
 }
 
 impl PgConfig {
@@ -68,6 +71,7 @@ impl PgConfig {
             connect_timeout_ms: None,
             autocommit: None,
             fetch_size: DEFAULT_FETCH_SIZE,
+            max_message_bytes: crate::core::DEFAULT_MAX_MESSAGE_BYTES,
         };
         for (k, v) in dsn.params {
             match k.as_str() {

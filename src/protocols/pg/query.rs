@@ -181,14 +181,30 @@ impl<T: Transport> PgSession<T> {
         let mut ranges = body.ranges();
         let buf = body.buffer();
         let mut i = 0;
+        // Where the next column's length is: NULL is -1, and only -1 (the parser reads any
+        // negative length as NULL, which would turn garbage into a value).
+        let mut at = 0;
         while let Some(range) = ranges.next().map_err(Error::malformed)? {
             let &(oid, format) = shape
                 .types
                 .get(i)
                 .ok_or_else(|| Error::malformed("data row has more columns than described"))?;
             row.push(match range {
-                None => Value::Null,
-                Some(r) => types::decode(oid, format, &buf[r])?,
+                None => {
+                    let len = i32::from_be_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
+                    if len != -1 {
+                        return Err(Error::malformed(format!(
+                            "a DataRow gives column {} the length {len}",
+                            i + 1
+                        )));
+                    }
+                    at += 4;
+                    Value::Null
+                }
+                Some(r) => {
+                    at = r.end;
+                    types::decode(oid, format, &buf[r])?
+                }
             });
             i += 1;
         }

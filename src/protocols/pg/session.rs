@@ -26,9 +26,6 @@ pub(super) enum Dialect {
     CrateDb,
 }
 
-/// Larger declared lengths are garbage, not PostgreSQL (its own limit is 1 GiB per message).
-pub(super) const MAX_MESSAGE_LEN: usize = 1 << 30;
-
 pub struct PgSession<T> {
     pub(super) io: T,
     pub(super) buf: BytesMut,
@@ -45,6 +42,8 @@ pub struct PgSession<T> {
     pub(super) open: Option<ResultShape>,
     /// A failure that ended the open result after some of its rows: the next fetch reports it.
     pub(super) deferred: Option<Error>,
+    /// The largest message accepted (a row, mostly).
+    pub(super) max_message_len: usize,
 }
 
 impl<T: Transport> PgSession<T> {
@@ -62,6 +61,7 @@ impl<T: Transport> PgSession<T> {
             broken: None,
             open: None,
             deferred: None,
+            max_message_len: cfg.max_message_bytes as usize,
         };
         let mut out = BytesMut::new();
         let params = cfg.startup_params();
@@ -123,14 +123,15 @@ impl<T: Transport> PgSession<T> {
     /// changes are absorbed here.
     pub(super) async fn next(&mut self) -> Result<Message> {
         loop {
-            if self.buf.len() >= 5 {
-                let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]])
-                    as usize;
-                if !(4..=MAX_MESSAGE_LEN).contains(&len) {
-                    return Err(
-                        self.fail(Error::malformed(format!("impossible message length {len}")))
-                    );
+            // Parsed only once whole: a declared length never reserves memory up front (the
+            // parser would reserve it, and wasm memory never shrinks), and a length past the
+            // limit is an error at once.
+            if !self.whole_message_buffered()? {
+                match self.io.recv().await {
+                    Ok(chunk) => self.buf.extend_from_slice(&chunk),
+                    Err(e) => return Err(self.fail(e)),
                 }
+                continue;
             }
             match Message::parse(&mut self.buf) {
                 Ok(Some(Message::ParameterStatus(p))) => {
@@ -146,13 +147,31 @@ impl<T: Transport> PgSession<T> {
                 }
                 Ok(Some(Message::NoticeResponse(_) | Message::NotificationResponse(_))) => {}
                 Ok(Some(m)) => return Ok(m),
-                Ok(None) => match self.io.recv().await {
-                    Ok(chunk) => self.buf.extend_from_slice(&chunk),
-                    Err(e) => return Err(self.fail(e)),
-                },
+                Ok(None) => unreachable!("a whole message is buffered"),
                 Err(e) => return Err(self.fail(Error::malformed(e))),
             }
         }
+    }
+
+    /// Whether the buffer holds the whole next message; an error for a length no server sends.
+    fn whole_message_buffered(&mut self) -> Result<bool> {
+        if self.buf.len() < 5 {
+            return Ok(false);
+        }
+        let tag = char::from(self.buf[0]);
+        let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]) as usize;
+        if len < 4 {
+            let e = Error::malformed(format!("a {tag:?} message declares length {len}"));
+            return Err(self.fail(e));
+        }
+        if len > self.max_message_len {
+            let e = Error::malformed(format!(
+                "a {tag:?} message of {len} bytes, over the limit of {} bytes (option maxMessageSize)",
+                self.max_message_len
+            ));
+            return Err(self.fail(e));
+        }
+        Ok(self.buf.len() > len)
     }
 
     /// Marks the connection broken by `e` and closes it.

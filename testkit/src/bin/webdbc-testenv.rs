@@ -48,6 +48,7 @@ fn main() -> ExitCode {
     let ignite_tls = ignite::start_ignite_tls_server(&ignite_ca);
     let pg_crate = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::Crate);
     let pg_quest = pgquirks::start_dialect_proxy(pg.port, pgquirks::Dialect::QuestDb);
+    let hostile = hostile_pg::start_hostile_pg();
     let dead = free_port();
     let denied = free_port();
     let local = |p: u16| format!("127.0.0.1:{p}");
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
             format!("pg={}", local(pg.port)),
             format!("pgcut={}", local(cut)),
             format!("garbage={}", local(garbage)),
+            format!("hostile={}", local(hostile)),
             format!("dead={}", local(dead)),
             format!("ignite={}", local(ignite_port)),
             format!("ignite_secure={}", local(ignite_secure)),
@@ -164,6 +166,11 @@ fn main() -> ExitCode {
         ),
         ("WEBDBC_TEST_PG_QUEST", pg.url(CLEARTEXT_USER, pg_quest)),
         ("WEBDBC_TEST_PG_GARBAGE", pg.url(SCRAM_USER, garbage)),
+        // Misbehaves as the database name says (testkit/src/hostile_pg.rs).
+        (
+            "WEBDBC_TEST_PG_HOSTILE",
+            format!("postgres://hostile@127.0.0.1:{hostile}/stall"),
+        ),
         ("WEBDBC_TEST_PG_DEAD", pg.url(SCRAM_USER, dead)),
         ("WEBDBC_TEST_PG_DENIED", pg.url(SCRAM_USER, denied)),
         (

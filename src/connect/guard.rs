@@ -1,0 +1,136 @@
+//! The client's own bounds on what runs on a connection, so that every call settles even when
+//! the server stalls or ignores a cancel. A cancel (the user's, an AbortSignal's, or the
+//! statement timeout's) asks the server first; if the operation still runs after the grace
+//! period, the connection is closed under it and it fails with an OperationalError saying so.
+//! A close ends a running operation at once.
+
+use std::rc::Rc;
+
+use futures::future::{select, AbortHandle, Abortable, Either};
+
+use super::{AnyBackend, Canceller};
+use crate::core::error::{Error, Origin};
+use crate::core::Connection;
+use crate::web::timer;
+
+/// How long a cancelled operation may take to end before its connection is closed.
+pub const DEFAULT_CANCEL_GRACE_MS: u32 = 3_000;
+
+/// The client's deadline comes this long after the statement timeout, so that a server that
+/// keeps the timeout itself reports it in its own words first.
+const STATEMENT_TIMEOUT_SLACK_MS: u64 = 1_000;
+
+/// Watches one connection: see the module's documentation.
+#[derive(Clone)]
+pub struct Guard(Rc<Inner>);
+
+struct Inner {
+    canceller: Canceller,
+    grace_ms: u32,
+    statement_timeout_ms: Option<u64>,
+}
+
+/// Why an operation is stopped.
+#[derive(Clone, Copy)]
+enum Stop {
+    Cancel,
+    Timeout(u64),
+}
+
+impl Guard {
+    pub(super) fn new(
+        canceller: Canceller,
+        grace_ms: Option<u32>,
+        statement_timeout_ms: Option<u64>,
+    ) -> Guard {
+        Guard(Rc::new(Inner {
+            canceller,
+            grace_ms: grace_ms.unwrap_or(DEFAULT_CANCEL_GRACE_MS),
+            // 0 means none, as PostgreSQL's statement_timeout.
+            statement_timeout_ms: statement_timeout_ms.filter(|&ms| ms > 0),
+        }))
+    }
+
+    /// Cancels the running operation, if any: resolves once it ended, or once the connection
+    /// was closed under it because it did not end within the grace period.
+    pub async fn cancel(&self, core: &Connection<AnyBackend>) {
+        self.stop(core, Stop::Cancel).await;
+    }
+
+    /// A statement deadline for the operation about to run, when a statement timeout is set:
+    /// once it passes (and a second more, for the server to report its own timeout), the
+    /// operation is cancelled as by [`Guard::cancel`]. Dropping the
+    /// deadline (the operation ended) clears its timer.
+    pub fn deadline(&self, core: &Connection<AnyBackend>) -> Option<Deadline> {
+        let ms = self.0.statement_timeout_ms?;
+        let (handle, registration) = AbortHandle::new_pair();
+        let (guard, weak) = (self.clone(), core.downgrade());
+        let watch = async move {
+            let wait = ms.saturating_add(STATEMENT_TIMEOUT_SLACK_MS);
+            timer::tick(u32::try_from(wait).unwrap_or(u32::MAX)).await;
+            if let Some(core) = weak.upgrade() {
+                guard.stop(&core, Stop::Timeout(ms)).await;
+            }
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(watch, registration).await;
+        });
+        Some(Deadline(handle))
+    }
+
+    /// Closes the connection. A running operation is ended at once (its transport closed) and
+    /// fails saying the connection was closed; the close itself waits at most the grace period
+    /// for the backend to say goodbye.
+    pub async fn close(&self, core: &Connection<AnyBackend>) {
+        if let Some(op) = core.running_op() {
+            let why = Error::connection_lost("the connection was closed while an operation ran");
+            if core.break_off(op, why) {
+                self.0.canceller.interrupt();
+            }
+        }
+        let closing = std::pin::pin!(core.close());
+        let _ = select(closing, timer::tick(self.0.grace_ms)).await;
+    }
+
+    async fn stop(&self, core: &Connection<AnyBackend>, why: Stop) {
+        let Some(op) = core.running_op() else {
+            return;
+        };
+        let grace = self.0.grace_ms;
+        // Asking may itself stall (a relay connection for PostgreSQL's CancelRequest): it
+        // shares the grace period with the wait for the operation to end.
+        let asked_and_ended = async {
+            let _ = self.0.canceller.cancel().await;
+            core.idle().await;
+        };
+        let (asked_and_ended, expired) = (std::pin::pin!(asked_and_ended), timer::tick(grace));
+        if let Either::Left(_) = select(asked_and_ended, expired).await {
+            return;
+        }
+        let message = match why {
+            Stop::Cancel => format!(
+                "the server did not confirm the cancel within {grace} ms, so the connection was closed"
+            ),
+            Stop::Timeout(ms) => format!(
+                "the statement ran past the statement timeout ({ms} ms) and the server did not \
+                 confirm the cancel within {grace} ms, so the connection was closed"
+            ),
+        };
+        let origin = match why {
+            Stop::Cancel => Origin::Cancelled,
+            Stop::Timeout(_) => Origin::Timeout,
+        };
+        if core.break_off(op, Error::operational(message).from_origin(origin)) {
+            self.0.canceller.interrupt();
+        }
+    }
+}
+
+/// See [`Guard::deadline`].
+pub struct Deadline(AbortHandle);
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
