@@ -125,7 +125,7 @@ pub fn checked_micros(
 ) -> Option<i64> {
     let valid = (1..=12).contains(&month)
         && (1..=31).contains(&day)
-        && year.abs() <= 200_000
+        && year.unsigned_abs() <= 200_000
         && (0..=24).contains(&hour)
         && (0..60).contains(&minute)
         && (0..=60).contains(&second)

@@ -122,7 +122,8 @@ impl Scanned {
     /// Maps a 1-based character position in the rewritten SQL (as a server reports it) back to
     /// the caller's SQL.
     pub fn original_position(&self, pos: usize) -> usize {
-        let at = pos.saturating_sub(1) as isize;
+        // A position past the statement (any number, from the wire) is its end.
+        let at = pos.saturating_sub(1).min(self.sql.len()) as isize;
         let mut shift = 0isize;
         for &(orig, orig_len, new_len) in &self.replacements {
             let start = orig as isize + shift;
@@ -410,6 +411,16 @@ mod tests {
 
     fn qmark(sql: &str) -> Scanned {
         scan(sql, ParamStyle::Positional).unwrap()
+    }
+
+    #[test]
+    fn positions_from_the_wire_past_the_statement_are_its_end() {
+        let s = qmark("SELECT ?, ?");
+        let end = s.original_position(s.sql.len() + 1);
+        for pos in [usize::MAX, usize::MAX / 2, s.sql.len() + 100] {
+            assert_eq!(s.original_position(pos), end, "{pos}");
+        }
+        assert_eq!(s.original_position(0), 1);
     }
 
     #[test]

@@ -197,7 +197,8 @@ fn time_with_zone(v: &Json) -> Option<Value> {
         return None;
     };
     let (micros, offset) = (micros.as_i64()?, offset.as_i64()?);
-    if !(0..86_400_000_000).contains(&micros) || offset.abs() > 86_400 {
+    // unsigned_abs: abs() of i64::MIN overflows (and in release passed this check).
+    if !(0..86_400_000_000).contains(&micros) || offset.unsigned_abs() > 86_400 {
         return None;
     }
     let sign = if offset < 0 { '-' } else { '+' };
@@ -244,6 +245,19 @@ pub fn arg(v: &Value) -> Result<Json> {
 mod tests {
     use super::*;
     use crate::core::ErrorKind;
+
+    #[test]
+    fn a_time_zone_offset_out_of_range_is_an_error_even_at_i64_min() {
+        let ty = ColType::of(&json!(20));
+        for offset in [i64::MIN, i64::MAX, 86_401, -86_401] {
+            let e = decode(&ty, json!([0, offset])).unwrap_err();
+            assert_eq!(e.origin, crate::core::Origin::Malformed, "{offset}");
+        }
+        assert_eq!(
+            decode(&ty, json!([0, -19800])).unwrap(),
+            Value::Text("00:00:00-05:30".into())
+        );
+    }
 
     #[test]
     fn parameters_keep_their_precision() {

@@ -170,15 +170,15 @@ impl<'a> Reader<'a> {
             }
             0xc7 => {
                 let len = n(self, 1)?;
-                self.take(len + 1)?;
+                self.take(len.saturating_add(1))?;
             }
             0xc8 => {
                 let len = n(self, 2)?;
-                self.take(len + 1)?;
+                self.take(len.saturating_add(1))?;
             }
             0xc9 => {
                 let len = n(self, 4)?;
-                self.take(len + 1)?;
+                self.take(len.saturating_add(1))?;
             }
             0xca | 0xce | 0xd2 => {
                 self.take(4)?;
@@ -213,7 +213,7 @@ impl<'a> Reader<'a> {
             }
             0xde | 0xdf => {
                 let count = n(self, if m == 0xde { 2 } else { 4 })?;
-                (0..count * 2).try_for_each(|_| self.skip_nested(depth + 1))?;
+                (0..count.saturating_mul(2)).try_for_each(|_| self.skip_nested(depth + 1))?;
             }
             other => return Err(malformed(format!("unknown marker {other:#x}"))),
         }
@@ -224,6 +224,23 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_and_counts_at_their_maximum_are_errors_not_overflows() {
+        // ext32 of 0xffffffff bytes (+1 for its type overflows a 32-bit usize), map32 of
+        // 0xffffffff pairs (twice that overflows too), str32/bin32 past the end.
+        for bytes in [
+            &[0xc9, 0xff, 0xff, 0xff, 0xff, 0x01][..],
+            &[0xc8, 0xff, 0xff, 0x01],
+            &[0xdf, 0xff, 0xff, 0xff, 0xff, 0x01],
+            &[0xdd, 0xff, 0xff, 0xff, 0xff],
+            &[0xdb, 0xff, 0xff, 0xff, 0xff, b'a'],
+            &[0xc6, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            let e = Reader::new(bytes).skip().unwrap_err();
+            assert_eq!(e.origin, crate::core::Origin::Malformed, "{bytes:x?}");
+        }
+    }
 
     #[test]
     fn integers_take_their_smallest_form() {

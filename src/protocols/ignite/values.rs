@@ -136,9 +136,22 @@ fn period(iv: &Interval) -> Vec<u8> {
     }
 }
 
+/// Ignite's largest DECIMAL precision (digits)...
+const MAX_DECIMAL_DIGITS: usize = i16::MAX as usize;
+/// ...and the most bytes an unscaled value of that many digits takes (log2(10)/8 bytes a digit,
+/// plus a sign byte).
+const MAX_DECIMAL_BYTES: usize = MAX_DECIMAL_DIGITS * 3322 / 8000 + 2;
+const BILLION: u64 = 1_000_000_000;
+
 /// A decimal text as (scale, unscaled big-endian two's complement, fewest bytes).
 fn decimal(s: &str) -> Result<(i32, Vec<u8>)> {
     let bad = || Error::data(format!("{s:?} is not a decimal number"));
+    if s.len() > MAX_DECIMAL_DIGITS + 2 {
+        return Err(Error::data(format!(
+            "a decimal of {} characters: Ignite's DECIMAL holds at most {MAX_DECIMAL_DIGITS} digits",
+            s.len()
+        )));
+    }
     let (neg, digits) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
@@ -154,11 +167,14 @@ fn decimal(s: &str) -> Result<(i32, Vec<u8>)> {
         return Err(bad());
     }
     // Base-2^32 magnitude, most significant limb first.
+    // Nine digits at a time: multiply by 10^k, add the chunk.
     let mut limbs: Vec<u32> = vec![0];
-    for d in int.bytes().chain(frac.bytes()) {
-        let mut carry = u64::from(d - b'0');
+    let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    for chunk in all.chunks(9) {
+        let mut carry = chunk.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        let factor = 10u64.pow(chunk.len() as u32);
         for l in limbs.iter_mut().rev() {
-            let v = u64::from(*l) * 10 + carry;
+            let v = u64::from(*l) * factor + carry;
             *l = v as u32;
             carry = v >> 32;
         }
@@ -203,6 +219,12 @@ fn decimal_text(b: &[u8], meta_scale: Option<i32>) -> Result<String> {
     }
     let scale = i32::from(i16::from_le_bytes([b[0], b[1]]));
     let unscaled = &b[2..];
+    if unscaled.len() > MAX_DECIMAL_BYTES {
+        return Err(Error::malformed(format!(
+            "a DECIMAL of {} bytes: more digits than Ignite's precision ({MAX_DECIMAL_DIGITS}) allows",
+            unscaled.len()
+        )));
+    }
     let neg = unscaled[0] & 0x80 != 0;
     // Magnitude bytes, big-endian.
     let mag: Vec<u8> = if neg {
@@ -218,28 +240,37 @@ fn decimal_text(b: &[u8], meta_scale: Option<i32>) -> Result<String> {
     } else {
         unscaled.to_vec()
     };
-    // To decimal digits by repeated division.
+    // To decimal digits, nine at a time: one pass of division by 10^9 per nine digits.
     let mut limbs: Vec<u32> = Vec::new();
     let pad = (4 - mag.len() % 4) % 4;
     let padded: Vec<u8> = std::iter::repeat_n(0u8, pad).chain(mag).collect();
     for c in padded.chunks(4) {
         limbs.push(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
     }
-    let mut digits = Vec::new();
-    while limbs.iter().any(|&l| l != 0) {
+    let mut groups: Vec<u32> = Vec::new(); // base 10^9, least significant first
+    let mut start = 0;
+    while start < limbs.len() {
         let mut rem = 0u64;
-        for l in limbs.iter_mut() {
+        for l in &mut limbs[start..] {
             let v = (rem << 32) | u64::from(*l);
-            *l = (v / 10) as u32;
-            rem = v % 10;
+            *l = (v / BILLION) as u32;
+            rem = v % BILLION;
         }
-        digits.push(b'0' + rem as u8);
+        groups.push(rem as u32);
+        while start < limbs.len() && limbs[start] == 0 {
+            start += 1;
+        }
     }
-    if digits.is_empty() {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    let mut text = String::from_utf8(digits).expect("ASCII digits");
+    let mut text = match groups.split_last() {
+        None => "0".to_string(),
+        Some((top, rest)) => {
+            let mut t = top.to_string();
+            for g in rest.iter().rev() {
+                t.push_str(&format!("{g:09}"));
+            }
+            t
+        }
+    };
     // Negative scale: trailing zeros were stripped.
     let mut scale = scale;
     if scale < 0 {
@@ -613,10 +644,30 @@ mod tests {
             "123456789012345678901234567890.123456789012345678901234567890",
             "-170141183460469231731687303715884105728",
             "0.000001",
+            "1000000000000000001",
+            "-1000000000",
+            "999999999",
         ] {
             let (scale, bytes) = decimal(s).unwrap();
             let back = decimal_text(&bytes, Some(scale)).unwrap();
             assert_eq!(back, s.trim_start_matches('+'), "{s}");
         }
+        // The largest precision Ignite has, both ways.
+        let widest = format!("-{}.{}", "9".repeat(20_000), "1".repeat(12_767));
+        let (scale, bytes) = decimal(&widest).unwrap();
+        assert!(bytes.len() - 2 <= MAX_DECIMAL_BYTES);
+        assert_eq!(decimal_text(&bytes, Some(scale)).unwrap(), widest);
+    }
+
+    #[test]
+    fn decimals_wider_than_any_precision_are_refused_both_ways() {
+        // 64 KiB of unscaled bytes: once 11 s of CPU, now an error before any arithmetic.
+        let mut element = vec![0, 0];
+        element.extend(std::iter::repeat_n(0x7f, 64 << 10));
+        let e = decimal_text(&element, None).unwrap_err();
+        assert_eq!(e.origin, crate::core::Origin::Malformed);
+        assert!(e.message.contains("65536 bytes"), "{}", e.message);
+        let e = decimal(&"1".repeat(40_000)).unwrap_err();
+        assert_eq!(e.kind, crate::core::ErrorKind::Data);
     }
 }

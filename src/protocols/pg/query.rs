@@ -251,7 +251,7 @@ impl<T: Transport> PgSession<T> {
                     Err(e) => return Err(self.resync(e, sync_sent).await),
                 },
                 Message::PortalSuspended => {
-                    shape.delivered += rows.len() as i64;
+                    shape.delivered = shape.delivered.saturating_add(rows.len() as i64);
                     // Ask for the next batch now: the server and the relay produce it while the
                     // caller handles this one. At most two batches are in memory.
                     self.send(&Self::next_batch(self.fetch_size)?).await?;
@@ -262,7 +262,7 @@ impl<T: Transport> PgSession<T> {
                     let count = if !shape.described {
                         body.tag().map(rowcount_of).unwrap_or(-1)
                     } else {
-                        shape.delivered + rows.len() as i64
+                        shape.delivered.saturating_add(rows.len() as i64)
                     };
                     self.finish(sync_sent).await?;
                     return Ok((false, count));

@@ -121,9 +121,25 @@ pub(super) fn copy_not_supported() -> Error {
 pub(super) fn rowcount_of(tag: &str) -> i64 {
     let mut words = tag.split_whitespace();
     let first = words.next().unwrap_or("");
-    match (first, words.last().and_then(|n| n.parse().ok())) {
+    // A count past i64 is i64::MAX; a negative one is no count (-1).
+    match (first, words.last().and_then(|n| n.parse::<u64>().ok())) {
         ("CREATE" | "ALTER" | "DROP", _) => -1,
-        (_, Some(n)) => n,
+        (_, Some(n)) => i64::try_from(n).unwrap_or(i64::MAX),
         _ => -1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rowcount_of;
+
+    #[test]
+    fn command_tags_give_counts_that_never_wrap() {
+        assert_eq!(rowcount_of("INSERT 0 3"), 3);
+        assert_eq!(rowcount_of("UPDATE 9223372036854775807"), i64::MAX);
+        assert_eq!(rowcount_of("UPDATE 18446744073709551615"), i64::MAX);
+        assert_eq!(rowcount_of("UPDATE -5"), -1);
+        assert_eq!(rowcount_of("UPDATE 99999999999999999999999"), -1);
+        assert_eq!(rowcount_of("CREATE TABLE"), -1);
     }
 }

@@ -66,7 +66,9 @@ impl ExecResponse {
         }
         .or(self.error_pos);
         if let Some(p) = pos {
-            e.position = Some(query.original_position((p as usize).saturating_add(1)) as u32);
+            // Any u64 from the wire: past the statement is its end (original_position clamps).
+            let p = usize::try_from(p).unwrap_or(usize::MAX).saturating_add(1);
+            e.position = u32::try_from(query.original_position(p)).ok();
         }
         Some(e)
     }
@@ -81,4 +83,28 @@ pub fn reply_error(resp: &Response, query: &Scanned, user: Option<&str>) -> Erro
         .ok()
         .and_then(|reply| reply.error(resp.status, query))
         .unwrap_or_else(|| resp.refused("QuestDB"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::sql::{scan, ParamStyle};
+
+    #[test]
+    fn an_error_position_of_any_size_maps_into_the_statement() {
+        let query = scan("SELECT x FROM t", ParamStyle::Positional).unwrap();
+        for position in [
+            "18446744073709551615",
+            "\"18446744073709551615\"",
+            "4294967296",
+            "7",
+        ] {
+            let reply: ExecResponse =
+                serde_json::from_str(&format!(r#"{{"error":"bad","position":{position}}}"#))
+                    .unwrap();
+            let e = reply.error(400, &query).unwrap();
+            let p = e.position.expect("a position") as usize;
+            assert!((1..=query.sql.len() + 1).contains(&p), "{position}: {p}");
+        }
+    }
 }
