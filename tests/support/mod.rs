@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses part of it
 
 pub mod http;
+pub mod replay;
 pub mod stream;
 
 use webdbc::core::{Backend, Row, Value};

@@ -7,6 +7,7 @@ use crate::core::value::Value;
 use crate::core::Params;
 
 /// How a server marks the parameters of the statement it runs.
+#[derive(Clone, Copy)]
 pub enum Marker<'a> {
     /// `$1`, `$2`, … (PostgreSQL, CrateDB): values in number order.
     Dollar,

@@ -78,6 +78,16 @@ impl<'a> Reader<'a> {
         decode::read_int(&mut self.buf).map_err(|e| malformed(format!("integer expected ({e})")))
     }
 
+    /// A count of items that follow: never negative, and never more than the bytes left
+    /// (each item takes one at least), so a count from the wire cannot drop or invent items.
+    pub fn count(&mut self) -> Result<usize> {
+        let n = self.int()?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= self.buf.len())
+            .ok_or_else(|| malformed(format!("a count of {n} with {} bytes left", self.buf.len())))
+    }
+
     pub fn int(&mut self) -> Result<i32> {
         decode::read_int(&mut self.buf)
             .map_err(|e| malformed(format!("32-bit integer expected ({e})")))

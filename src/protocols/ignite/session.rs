@@ -88,11 +88,11 @@ fn error_body(r: &mut Reader<'_>) -> Result<(Error, Option<Vec<i64>>)> {
     let _stack = r.opt_str()?;
     let mut counters = None;
     if !r.nil()? {
-        let n = r.int()?;
+        let n = r.count()?;
         for _ in 0..n {
             let key = r.str()?;
             if key == "sql-update-counters" && !r.nil()? {
-                let count = r.int()?.max(0) as usize;
+                let count = r.count()?;
                 counters = Some((0..count).map(|_| r.long()).collect::<Result<Vec<_>>>()?);
             } else {
                 r.skip()?;
@@ -206,7 +206,7 @@ impl<T: Transport> IgniteSession<T> {
         s.idle_timeout_ms = r.long()?;
         r.uuid()?; // node id
         r.opt_str()?; // node name
-        for _ in 0..r.int()?.max(0) {
+        for _ in 0..r.count()? {
             r.uuid()?;
         }
         r.str()?; // cluster name
@@ -357,7 +357,7 @@ impl<T: Transport> IgniteSession<T> {
     }
 
     fn read_rows(r: &mut Reader<'_>, types: &[(i32, Option<i32>)]) -> Result<Vec<Row>> {
-        let count = r.int()?.max(0) as usize;
+        let count = r.count()?;
         let mut rows = Vec::with_capacity(count.min(65_536));
         for _ in 0..count {
             let bin = r.bin()?;
@@ -479,7 +479,7 @@ impl<T: Transport> Backend for IgniteSession<T> {
         let has_more = r.bool()?;
         let _applied = r.bool()?;
         let affected = r.long()?;
-        let count = r.int()?.max(0) as usize;
+        let count = r.count()?;
         let mut columns = Vec::with_capacity(count.min(4096));
         let mut types = Vec::with_capacity(count.min(4096));
         for _ in 0..count {
@@ -544,7 +544,7 @@ impl<T: Transport> Backend for IgniteSession<T> {
                 r.bool()?;
                 r.bool()?;
                 r.bool()?;
-                let count = r.int()?.max(0) as usize;
+                let count = r.count()?;
                 let counts = (0..count).map(|_| r.long()).collect::<Result<Vec<_>>>()?;
                 Ok(executemany_rowcount(counts))
             }
