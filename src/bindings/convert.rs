@@ -181,23 +181,31 @@ pub(super) fn to_params(params: &JsValue) -> Result<Params> {
     }
     if let Some(arr) = params.dyn_ref::<Array>() {
         return Ok(Params::Positional(
-            arr.iter().map(|v| js_to_value(&v)).collect::<Result<_>>()?,
+            arr.iter()
+                .enumerate()
+                .map(|(i, v)| js_to_value(&v).map_err(|e| naming(e, &format!("${}", i + 1))))
+                .collect::<Result<_>>()?,
         ));
     }
     if is_plain_object(params) {
         let mut pairs = Vec::new();
         for entry in Object::entries(params.unchecked_ref()).iter() {
             let entry: Array = entry.unchecked_into();
-            pairs.push((
-                entry.get(0).as_string().unwrap_or_default(),
-                js_to_value(&entry.get(1))?,
-            ));
+            let name = entry.get(0).as_string().unwrap_or_default();
+            let value = js_to_value(&entry.get(1)).map_err(|e| naming(e, &format!(":{name}")))?;
+            pairs.push((name, value));
         }
         return Ok(Params::Named(pairs));
     }
     Err(Error::programming(
         "parameters must be an array (for ? placeholders) or an object (for :name placeholders)",
     ))
+}
+
+/// The error of a parameter's value, saying which parameter.
+fn naming(mut e: Error, parameter: &str) -> Error {
+    e.message = format!("parameter {parameter}: {}", e.message);
+    e
 }
 
 fn is_plain_object(v: &JsValue) -> bool {
@@ -215,11 +223,15 @@ fn js_to_value(v: &JsValue) -> Result<Value> {
         return Ok(Value::Bool(b));
     }
     if let Some(f) = v.as_f64() {
-        return Ok(if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
-            Value::Int(f as i64)
-        } else {
-            Value::Float(f)
-        });
+        // -0 is a float: as an integer it would lose its sign.
+        let negative_zero = f == 0.0 && f.is_sign_negative();
+        return Ok(
+            if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 && !negative_zero {
+                Value::Int(f as i64)
+            } else {
+                Value::Float(f)
+            },
+        );
     }
     if v.is_bigint() {
         let text = String::from(
@@ -232,8 +244,15 @@ fn js_to_value(v: &JsValue) -> Result<Value> {
             .map(Value::Int)
             .unwrap_or(Value::Decimal(text)));
     }
-    if let Some(s) = v.as_string() {
-        return Ok(Value::Text(s));
+    if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
+        // UTF-8 cannot hold a lone surrogate: converting would replace it with U+FFFD, a
+        // changed value sent without a word.
+        if !s.is_valid_utf16() {
+            return Err(Error::data(
+                "the text holds a lone UTF-16 surrogate, which UTF-8 (and so the database) cannot hold",
+            ));
+        }
+        return Ok(Value::Text(String::from(s)));
     }
     if let Some(d) = v.dyn_ref::<js_sys::Date>() {
         let ms = d.get_time();

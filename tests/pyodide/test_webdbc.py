@@ -181,6 +181,14 @@ async def test_transactions_and_errors():
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?, ?", [1]))
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", object()))
     await araises(webdbc.ProgrammingError, cur.execute("SELECT ?", [object()]))
+    # Text UTF-8 cannot hold is refused, naming the parameter; -0.0 keeps its sign.
+    e = await araises(webdbc.DataError, cur.execute("SELECT ?, ?", ["fine", "a\ud800b"]))
+    assert "parameter $2: the text holds a lone UTF-16 surrogate" in str(e), e
+    e = await araises(webdbc.DataError, cur.execute("SELECT :a", {"a": ["x", "\udc00"]}))
+    assert "parameter :a: " in str(e), e
+    await cur.execute("SELECT ?::float8::text", [-0.0])
+    eq(await cur.fetchone(), ("-0",), "-0.0 keeps its sign")
+    await conn.rollback()
     # A transaction an error aborted: its COMMIT rolls back (InternalError, 25P02).
     await araises(webdbc.DataError, cur.execute("SELECT 1/0"))
     e = await araises(webdbc.InternalError, conn.commit())

@@ -391,3 +391,19 @@ export async function hostileServer(api, env) {
   eq(await scalar(conn, "SELECT 1"), "ok", "the server's one row");
   await conn.close();
 }
+
+// Parameters arrive as given or not at all: -0 keeps its sign; text UTF-8 cannot hold (a lone
+// UTF-16 surrogate) is a DataError naming the parameter, before anything is sent.
+export async function parameterFidelity(api, env) {
+  const conn = await open(api, env, env.pg, { autocommit: true });
+  eq(await scalar(conn, "SELECT $1::float8::text", [-0]), "-0", "-0 is a float, with its sign");
+  eq(await scalar(conn, "SELECT $1::float8::text", [0]), "0", "0 is 0");
+  let e = await rejects(() => conn.cursor().execute("SELECT $1::text, $2::text", ["fine", "a\ud800b"]), api.DataError, "lone surrogate");
+  ok(/^parameter \$2: the text holds a lone UTF-16 surrogate/.test(e.message), e.message);
+  eq(e.origin, "client", "refused before sending");
+  e = await rejects(() => conn.cursor().execute("SELECT :a::text", { a: ["x", "\udc00"] }), api.DataError, "in an array");
+  ok(/^parameter :a: /.test(e.message), e.message);
+  eq(await scalar(conn, "SELECT $1::text", ["Zoë ☃ 𝄞"]), "Zoë ☃ 𝄞", "pairs of surrogates are characters");
+  eq(await scalar(conn, "SELECT 1"), 1, "the connection is untouched");
+  await conn.close();
+}

@@ -279,9 +279,22 @@ def _json_text(obj):
         raise ProgrammingError(f"cannot send as JSON: {e}") from None
 
 
+def _text(v):
+    # UTF-8 cannot hold a lone surrogate ("\ud800"): sent, it would fail or be replaced.
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(
+            "the text holds a lone UTF-16 surrogate, which UTF-8 (and so the database) cannot hold"
+        ) from None
+    return v
+
+
 def _out(v):
     t = type(v)
-    if v is None or t is str or t is bool or t is int:
+    if t is str:
+        return _text(v)
+    if v is None or t is bool or t is int:
         return v
     if t is float:
         if _math.isfinite(v):
@@ -321,17 +334,25 @@ def _out(v):
     if isinstance(v, float):
         return _out(float(v))
     if isinstance(v, str):
-        return str(v)
+        return _text(str(v))
     raise ProgrammingError(f"cannot send a {t.__name__} as a parameter")
+
+
+def _param(name, v):
+    """A parameter's value, its error saying which parameter."""
+    try:
+        return _out(v)
+    except (DataError, NotSupportedError, ProgrammingError) as e:
+        raise type(e)(f"parameter {name}: {e}") from None
 
 
 def _params_json(params):
     if params is None:
         return "null"
     if isinstance(params, dict):
-        payload = {str(k): _out(v) for k, v in params.items()}
+        payload = {str(k): _param(f":{k}", v) for k, v in params.items()}
     elif isinstance(params, (list, tuple)):
-        payload = [_out(v) for v in params]
+        payload = [_param(f"${i}", v) for i, v in enumerate(params, 1)]
     else:
         raise ProgrammingError(
             "parameters must be a sequence (for ? placeholders) or a mapping (for :name ones)"

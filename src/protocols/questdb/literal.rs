@@ -88,6 +88,12 @@ fn double_array(items: &[Value]) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_zero_keeps_its_sign() {
+        assert_eq!(literal(&Value::Float(-0.0)).unwrap(), "-0.0");
+        assert_eq!(literal(&Value::Float(0.0)).unwrap(), "0.0");
+    }
     use crate::core::ErrorKind;
 
     fn lit(v: Value) -> String {

@@ -74,10 +74,30 @@ impl ExecResponse {
     }
 }
 
+/// QuestDB's /exec takes SQL only in its URL (questdb/questdb#6120), which the server's header
+/// buffer bounds: a statement past it is refused as a whole, with no word of why.
+fn too_long(status: u16, sql: &str) -> Error {
+    Error::server(
+        ErrorKind::Operational,
+        None,
+        format!(
+            "QuestDB refused the statement as too long for its URL (HTTP {status}): {} bytes, {} \
+             once URL-encoded. Its REST API takes SQL only in the URL, which its header buffer \
+             bounds (http.request.header.buffer.size, 64 KiB by default); send long statements \
+             over its Postgres wire (questdb://host:8812) instead",
+            sql.len(),
+            crate::core::http::encode_component(sql).len()
+        ),
+    )
+}
+
 /// A reply other than 200 as the error it reports.
 pub fn reply_error(resp: &Response, query: &Scanned, user: Option<&str>) -> Error {
     if resp.status == 401 {
         return auth_failed(user.unwrap_or(""), &resp.excerpt());
+    }
+    if resp.status == 414 || resp.status == 431 {
+        return too_long(resp.status, &query.sql);
     }
     parse_reply::<ExecResponse>(resp)
         .ok()
@@ -89,6 +109,28 @@ pub fn reply_error(resp: &Response, query: &Scanned, user: Option<&str>) -> Erro
 mod tests {
     use super::*;
     use crate::core::sql::{scan, ParamStyle};
+
+    #[test]
+    fn a_statement_too_long_for_the_url_says_so_with_its_length() {
+        let sql = format!("SELECT '{}'", "é".repeat(40_000));
+        let query = scan(&sql, ParamStyle::Positional).unwrap();
+        for status in [414, 431] {
+            let resp = Response {
+                status,
+                content_type: "text/plain".into(),
+                headers: Vec::new(),
+                body: Vec::new(),
+            };
+            let e = reply_error(&resp, &query, None);
+            assert!(
+                e.message
+                    .contains(&format!("{} bytes, 240015 once", sql.len()))
+                    && e.message.contains("Postgres wire"),
+                "{}",
+                e.message
+            );
+        }
+    }
 
     #[test]
     fn an_error_position_of_any_size_maps_into_the_statement() {
