@@ -106,7 +106,8 @@ impl Connection {
                     "importCsv is QuestDB's /imp: other databases load with INSERT or executemany",
                 ));
             };
-            let report = session.import_csv(&table, &bytes, &params, schema).await?;
+            let report = session.import_csv(&table, &bytes, &params, schema).await;
+            let report = inner.core.explain(report)?;
             js_sys::JSON::parse(&report.to_string())
                 .map_err(|_| Error::malformed("the import report is not JSON"))
         })

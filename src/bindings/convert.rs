@@ -245,14 +245,16 @@ fn js_to_value(v: &JsValue) -> Result<Value> {
             .unwrap_or(Value::Decimal(text)));
     }
     if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-        // UTF-8 cannot hold a lone surrogate: converting would replace it with U+FFFD, a
-        // changed value sent without a word.
-        if !s.is_valid_utf16() {
+        // UTF-8 cannot hold a lone surrogate: converting replaces it with U+FFFD, a changed
+        // value sent without a word. Only text that came out with U+FFFD is checked (the check
+        // is a call per UTF-16 unit).
+        let text = String::from(s);
+        if text.contains('\u{FFFD}') && !s.is_valid_utf16() {
             return Err(Error::data(
                 "the text holds a lone UTF-16 surrogate, which UTF-8 (and so the database) cannot hold",
             ));
         }
-        return Ok(Value::Text(String::from(s)));
+        return Ok(Value::Text(text));
     }
     if let Some(d) = v.dyn_ref::<js_sys::Date>() {
         let ms = d.get_time();

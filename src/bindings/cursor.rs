@@ -164,11 +164,13 @@ impl Cursor {
         let inner = self.inner.clone();
         promise(async move {
             // Chunk by chunk: each is converted while the server sends the next, and the wasm
-            // heap holds one chunk, not the whole result.
-            let _deadline = inner.conn.deadline();
+            // heap holds one chunk, not the whole result. The statement timeout bounds each
+            // chunk (each round trip), not the whole result.
             let all = Array::new();
             loop {
+                let deadline = inner.conn.deadline();
                 let rows = inner.core.fetch(FETCHALL_CHUNK).await?;
+                drop(deadline);
                 let last = rows.len() < FETCHALL_CHUNK;
                 inner.append_rows(&all, rows)?;
                 if last {

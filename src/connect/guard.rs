@@ -54,22 +54,32 @@ impl Guard {
     /// Cancels the running operation, if any: resolves once it ended, or once the connection
     /// was closed under it because it did not end within the grace period.
     pub async fn cancel(&self, core: &Connection<AnyBackend>) {
-        self.stop(core, Stop::Cancel).await;
+        if let Some(op) = core.running_op() {
+            self.stop(core, op, Stop::Cancel).await;
+        }
     }
 
-    /// A statement deadline for the operation about to run, when a statement timeout is set:
-    /// once it passes (and a second more, for the server to report its own timeout), the
-    /// operation is cancelled as by [`Guard::cancel`]. Dropping the
-    /// deadline (the operation ended) clears its timer.
+    /// A statement deadline for the call about to run, when a statement timeout is set: once
+    /// it passes (and a second more, for the server to report its own timeout), the call's
+    /// operation is cancelled as by [`Guard::cancel`]. An operation that began before the call
+    /// (one the call waits behind) is not the call's: the clock starts again once it ended.
+    /// Dropping the deadline (the call ended) clears its timer.
     pub fn deadline(&self, core: &Connection<AnyBackend>) -> Option<Deadline> {
         let ms = self.0.statement_timeout_ms?;
+        let wait = u32::try_from(ms.saturating_add(STATEMENT_TIMEOUT_SLACK_MS)).unwrap_or(u32::MAX);
         let (handle, registration) = AbortHandle::new_pair();
-        let (guard, weak) = (self.clone(), core.downgrade());
+        let (guard, weak, earlier) = (self.clone(), core.downgrade(), core.ops_begun());
         let watch = async move {
-            let wait = ms.saturating_add(STATEMENT_TIMEOUT_SLACK_MS);
-            timer::tick(u32::try_from(wait).unwrap_or(u32::MAX)).await;
-            if let Some(core) = weak.upgrade() {
-                guard.stop(&core, Stop::Timeout(ms)).await;
+            loop {
+                timer::tick(wait).await;
+                let Some(core) = weak.upgrade() else { return };
+                match core.running_op() {
+                    Some(op) if op > earlier => {
+                        return guard.stop(&core, op, Stop::Timeout(ms)).await;
+                    }
+                    Some(_) => core.idle().await,
+                    None => return,
+                }
             }
         };
         wasm_bindgen_futures::spawn_local(async move {
@@ -79,8 +89,8 @@ impl Guard {
     }
 
     /// Closes the connection. A running operation is ended at once (its transport closed) and
-    /// fails saying the connection was closed; the close itself waits at most the grace period
-    /// for the backend to say goodbye.
+    /// fails saying the connection was closed; the backend's goodbye gets the grace period,
+    /// after which the transport is closed whatever it was doing.
     pub async fn close(&self, core: &Connection<AnyBackend>) {
         if let Some(op) = core.running_op() {
             let why = Error::connection_lost("the connection was closed while an operation ran");
@@ -89,22 +99,28 @@ impl Guard {
             }
         }
         let closing = std::pin::pin!(core.close());
-        let _ = select(closing, timer::tick(self.0.grace_ms)).await;
+        if let Either::Right(_) = select(closing, timer::tick(self.0.grace_ms)).await {
+            self.0.canceller.interrupt();
+        }
     }
 
-    async fn stop(&self, core: &Connection<AnyBackend>, why: Stop) {
-        let Some(op) = core.running_op() else {
-            return;
-        };
+    /// Stops operation `op`: asks the server to cancel it; if it has not ended within the
+    /// grace period, closes the connection under it.
+    async fn stop(&self, core: &Connection<AnyBackend>, op: u64, why: Stop) {
         let grace = self.0.grace_ms;
-        // Asking may itself stall (a relay connection for PostgreSQL's CancelRequest): it
-        // shares the grace period with the wait for the operation to end.
-        let asked_and_ended = async {
+        // The operation may end before the request is even delivered (a relay connection for
+        // PostgreSQL's CancelRequest, a kill request over HTTP): its end settles this at once.
+        let asked = std::pin::pin!(async {
             let _ = self.0.canceller.cancel().await;
-            core.idle().await;
-        };
-        let (asked_and_ended, expired) = (std::pin::pin!(asked_and_ended), timer::tick(grace));
-        if let Either::Left(_) = select(asked_and_ended, expired).await {
+            std::future::pending::<()>().await
+        });
+        let ended = std::pin::pin!(async {
+            while core.running_op() == Some(op) {
+                core.idle().await;
+            }
+        });
+        let settled = select(ended, asked);
+        if let Either::Left(_) = select(settled, timer::tick(grace)).await {
             return;
         }
         let message = match why {

@@ -12,7 +12,7 @@ use futures::lock::{Mutex, MutexGuard};
 
 use super::backend::{Backend, Row};
 use super::cursor::Cursor;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, ErrorKind, Origin, Result};
 
 /// The rest of a cursor's result, and how it ended: its row count, or the error that ended it.
 pub(super) struct Stashed {
@@ -38,6 +38,10 @@ pub(super) struct Shared<B> {
     /// Why the connection was broken off while an operation ran (see
     /// [`Connection::break_off`]): that operation, and every later one, fails with it.
     pub(super) broken: RefCell<Option<Error>>,
+    /// `close()` was called: later calls are told the connection is closed, whatever broke it.
+    pub(super) user_closed: Cell<bool>,
+    /// The backend's own close ran (or runs).
+    pub(super) shut: Cell<bool>,
 }
 
 pub struct Connection<B> {
@@ -66,6 +70,8 @@ impl<B: Backend> Connection<B> {
                 stash: RefCell::new(HashMap::new()),
                 ops: Cell::new(0),
                 broken: RefCell::new(None),
+                user_closed: Cell::new(false),
+                shut: Cell::new(false),
             }),
         }
     }
@@ -129,7 +135,7 @@ impl<B: Backend> Connection<B> {
             return None;
         }
         if let Some(mut backend) = self.shared.backend.try_lock() {
-            self.shared.ops.set(self.shared.ops.get() + 1);
+            self.shared.begin_op();
             // A failure shows on the next operation, which reports it.
             let _ = backend.keep_alive().await;
             self.shared
@@ -162,6 +168,17 @@ impl<B: Backend> Connection<B> {
         self.is_busy().then(|| self.shared.ops.get())
     }
 
+    /// How many operations have taken the backend so far: those numbered above it began later.
+    pub fn ops_begun(&self) -> u64 {
+        self.shared.ops.get()
+    }
+
+    /// An operation's result, explained as the connection's other calls explain theirs (see
+    /// [`Connection::break_off`]), for an operation run on [`Connection::backend`].
+    pub fn explain<T>(&self, result: Result<T>) -> Result<T> {
+        self.shared.explain(result)
+    }
+
     /// Resolves once no operation holds the backend (at that moment).
     pub async fn idle(&self) {
         drop(self.shared.backend.lock().await);
@@ -175,15 +192,21 @@ impl<B: Backend> Connection<B> {
             return false;
         }
         self.shared.closed.set(true);
-        self.shared.broken.replace(Some(why));
+        // The first reason stands: a close right after a timeout does not rename it.
+        self.shared.broken.borrow_mut().get_or_insert(why);
         true
     }
 
+    /// Closes: no more operations; the backend says goodbye once a running operation ended
+    /// (also when the connection was broken off under it).
     pub async fn close(&self) {
-        if self.shared.closed.replace(true) {
+        self.shared.closed.set(true);
+        self.shared.user_closed.set(true);
+        if self.shared.shut.replace(true) {
             return;
         }
         let mut backend = self.shared.backend.lock().await;
+        self.shared.begin_op();
         backend.close().await;
     }
 }
@@ -191,20 +214,29 @@ impl<B: Backend> Connection<B> {
 impl<B> Shared<B> {
     /// Closed: by the user, or broken off (then with why).
     pub(super) fn check_open(&self) -> Result<()> {
-        if self.closed.get() {
-            return Err(self
-                .broken
-                .borrow()
-                .clone()
-                .unwrap_or_else(|| Error::closed("connection")));
+        if !self.closed.get() {
+            return Ok(());
         }
-        Ok(())
+        match &*self.broken.borrow() {
+            Some(why) if !self.user_closed.get() => Err(why.clone()),
+            _ => Err(Error::closed("connection")),
+        }
     }
 
     /// An operation's result, with the reason the connection was broken off, if it was,
-    /// instead of what the closed transport said.
+    /// instead of what the closed transport then said. A server's own error stands.
     pub(super) fn explain<T>(&self, result: Result<T>) -> Result<T> {
-        result.map_err(|e| self.broken.borrow().clone().unwrap_or(e))
+        result.map_err(|e| match &*self.broken.borrow() {
+            Some(why) if e.origin == Origin::Network || e.kind == ErrorKind::Interface => {
+                why.clone()
+            }
+            _ => e,
+        })
+    }
+
+    /// Numbers the operation that just took the backend.
+    pub(super) fn begin_op(&self) {
+        self.ops.set(self.ops.get() + 1);
     }
 }
 
@@ -213,7 +245,7 @@ impl<B: Backend> Shared<B> {
     pub(super) async fn acquire(&self, for_cursor: Option<u64>) -> Result<MutexGuard<'_, B>> {
         let mut backend = self.backend.lock().await;
         self.check_open()?;
-        self.ops.set(self.ops.get() + 1);
+        self.begin_op();
         if let Some(owner) = self.streaming.get().filter(|&o| Some(o) != for_cursor) {
             self.streaming.set(None);
             let mut rows = Vec::new();

@@ -178,6 +178,7 @@ impl<B: Backend> Cursor<B> {
         }
         if self.shared.streaming.get() == Some(self.id) && !self.shared.closed.get() {
             let mut backend = self.shared.backend.lock().await;
+            self.shared.begin_op();
             let _ = self.reset(&mut backend).await; // a broken connection reports itself on next use
         }
         self.shared.stash.borrow_mut().remove(&self.id);

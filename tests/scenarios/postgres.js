@@ -360,10 +360,10 @@ export async function hostileServer(api, env) {
   conn = await api.connect(url("huge"), opts);
   e = await within(5000, rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "1 GiB row"), "1 GiB row");
   ok(/'D' message of 1073741808 bytes/.test(e.message), e.message);
-  // The database closing mid-message: the connection broke, the relay had reached it.
+  // The database resetting mid-message: the connection broke, the relay had reached it.
   conn = await api.connect(url("close_mid"), opts);
   e = await within(5000, rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "closed mid-message"), "closed mid-message");
-  ok(!/could not reach/.test(e.message) && /connection lost/.test(e.message), e.message);
+  ok(/connection lost: the database connection broke at the relay: backend read failed/.test(e.message), e.message);
   eq(e.origin, "network", "a broken connection");
   // A DataRow length of -2 or -2147483648 is an error, never a NULL.
   for (const [db, len] of [["negative_length", -2], ["min_length", -2147483648]]) {
@@ -382,9 +382,8 @@ export async function hostileServer(api, env) {
   e = await rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "empty ErrorResponse");
   ok(/the server sent an error without a message/.test(e.message), e.message);
   eq(e.origin, "malformed", "a malformed reply");
-  // The session is in step again after it.
-  e = await rejects(() => conn.cursor().execute("SELECT 1"), api.OperationalError, "again");
-  ok(/without a message/.test(e.message), e.message);
+  // The session is in step again after it: the next statement gets its row.
+  eq(await scalar(conn, "SELECT 1"), "ok", "the next statement's row");
   await conn.close();
   // And a well-behaved answer from the same server, for contrast.
   conn = await api.connect(url("fine"), opts);

@@ -62,6 +62,8 @@ impl Transport for Replay {
     }
 
     async fn recv(&mut self) -> Result<Vec<u8>> {
+        // A pause point, so that a test's timeout can fire on a client that never stops asking.
+        tokio::task::yield_now().await;
         if self.at >= self.bytes.len() {
             return Err(Error::connection_lost("the replay ended"));
         }
@@ -91,6 +93,7 @@ impl webdbc::core::http::HttpClient for ReplayHttp {
         &self,
         _req: webdbc::core::http::Request,
     ) -> Result<webdbc::core::http::Response> {
+        tokio::task::yield_now().await;
         let (status, body) = self
             .0
             .borrow_mut()
