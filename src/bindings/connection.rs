@@ -23,7 +23,7 @@ pub(super) struct ConnInner {
 
 impl ConnInner {
     /// The statement timeout's deadline for an operation about to run (None: no timeout).
-    pub fn deadline(&self) -> Option<crate::connect::Deadline> {
+    pub fn deadline(&self) -> Option<crate::connect::CallWatch> {
         self.guard.deadline(&self.core)
     }
 }

@@ -42,10 +42,14 @@ impl Cursor {
     }
 }
 
-/// Watches an AbortSignal: when it fires, the running statement is cancelled.
+/// Watches an AbortSignal: when it fires, the call's statement is cancelled (once it runs, if
+/// it waits behind another operation).
 struct AbortWatch {
     signal: JsValue,
     handler: Closure<dyn FnMut()>,
+    /// Operations begun when the call started waiting for the connection: later ones are the
+    /// call's.
+    earlier: Rc<Cell<u64>>,
 }
 
 impl AbortWatch {
@@ -65,18 +69,29 @@ impl AbortWatch {
             return Err(aborted());
         }
         let conn = conn.clone();
+        let earlier = Rc::new(Cell::new(conn.core.ops_begun()));
+        let at = earlier.clone();
+        // The cancel's watch lives as long as the handler, which lives as long as this watch:
+        // when the call ends, so does a cancel still waiting for it.
+        let cancelling = std::cell::RefCell::new(None);
         let handler = Closure::<dyn FnMut()>::new(move || {
-            let conn = conn.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                conn.guard.cancel(&conn.core).await;
-            });
+            cancelling.replace(Some(conn.guard.cancel_call(&conn.core, at.get())));
         });
         let add: Function = Reflect::get(&signal, &"addEventListener".into())
             .ok()
             .and_then(|f| f.dyn_into().ok())
             .ok_or_else(|| Error::interface("option signal must be an AbortSignal"))?;
         let _ = add.call2(&signal, &"abort".into(), handler.as_ref());
-        Ok(Some(AbortWatch { signal, handler }))
+        Ok(Some(AbortWatch {
+            signal,
+            handler,
+            earlier,
+        }))
+    }
+
+    /// The call starts now (its promise runs): operations begun so far are ahead of it.
+    fn starting(&self, ops_begun: u64) {
+        self.earlier.set(ops_begun);
     }
 }
 
@@ -108,7 +123,10 @@ impl Cursor {
             Ok((params, watch))
         })();
         promise_unit(async move {
-            let (params, _watch) = setup?; // listens until the statement ends
+            let (params, watch) = setup?; // listens until the statement ends
+            if let Some(w) = &watch {
+                w.starting(inner.conn.core.ops_begun());
+            }
             let _deadline = inner.conn.deadline();
             inner.core.execute(&sql, params).await
         })

@@ -16,6 +16,9 @@ use crate::web::timer;
 /// How long a cancelled operation may take to end before its connection is closed.
 pub const DEFAULT_CANCEL_GRACE_MS: u32 = 3_000;
 
+/// How often a cancel waits to see its call's operation begin.
+const POLL_MS: u32 = 20;
+
 /// The client's deadline comes this long after the statement timeout, so that a server that
 /// keeps the timeout itself reports it in its own words first.
 const STATEMENT_TIMEOUT_SLACK_MS: u64 = 1_000;
@@ -59,12 +62,34 @@ impl Guard {
         }
     }
 
+    /// Cancels the operation of a call made when `earlier` operations had begun (an
+    /// AbortSignal's), as [`Guard::cancel`] does, but not one the call waits behind: a call
+    /// still queued is cancelled once its operation begins.
+    pub fn cancel_call(&self, core: &Connection<AnyBackend>, earlier: u64) -> CallWatch {
+        let (handle, registration) = AbortHandle::new_pair();
+        let (guard, weak) = (self.clone(), core.downgrade());
+        let watch = async move {
+            loop {
+                let Some(core) = weak.upgrade() else { return };
+                if let Some(op) = core.running_op().filter(|&op| op > earlier) {
+                    return guard.stop(&core, op, Stop::Cancel).await;
+                }
+                drop(core);
+                timer::tick(POLL_MS).await;
+            }
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(watch, registration).await;
+        });
+        CallWatch(handle)
+    }
+
     /// A statement deadline for the call about to run, when a statement timeout is set: once
     /// it passes (and a second more, for the server to report its own timeout), the call's
     /// operation is cancelled as by [`Guard::cancel`]. An operation that began before the call
     /// (one the call waits behind) is not the call's: the clock starts again once it ended.
     /// Dropping the deadline (the call ended) clears its timer.
-    pub fn deadline(&self, core: &Connection<AnyBackend>) -> Option<Deadline> {
+    pub fn deadline(&self, core: &Connection<AnyBackend>) -> Option<CallWatch> {
         let ms = self.0.statement_timeout_ms?;
         let wait = u32::try_from(ms.saturating_add(STATEMENT_TIMEOUT_SLACK_MS)).unwrap_or(u32::MAX);
         let (handle, registration) = AbortHandle::new_pair();
@@ -85,7 +110,7 @@ impl Guard {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = Abortable::new(watch, registration).await;
         });
-        Some(Deadline(handle))
+        Some(CallWatch(handle))
     }
 
     /// Closes the connection. A running operation is ended at once (its transport closed) and
@@ -142,10 +167,11 @@ impl Guard {
     }
 }
 
-/// See [`Guard::deadline`].
-pub struct Deadline(AbortHandle);
+/// A watch on one call ([`Guard::deadline`], [`Guard::cancel_call`]): dropping it (the call
+/// ended) ends the watch and clears its timer.
+pub struct CallWatch(AbortHandle);
 
-impl Drop for Deadline {
+impl Drop for CallWatch {
     fn drop(&mut self) {
         self.0.abort();
     }

@@ -14,7 +14,7 @@ mod postgres;
 
 pub use backend::AnyBackend;
 pub use cancel::Canceller;
-pub use guard::{Deadline, Guard, DEFAULT_CANCEL_GRACE_MS};
+pub use guard::{CallWatch, Guard, DEFAULT_CANCEL_GRACE_MS};
 
 use crate::core::dsn::Dsn;
 use crate::core::error::{Error, Result};

@@ -291,6 +291,14 @@ export async function cancel(api, env) {
   eq(e.origin, "server", "PostgreSQL itself reported the cancel");
   await conn.rollback();
   await rejects(() => cur.execute("SELECT 1", null, { signal: controller.signal }), api.OperationalError, "already aborted");
+  // An AbortSignal of a statement waiting behind another one cancels its own statement once it
+  // runs, never the one ahead of it.
+  await conn.rollback();
+  const ahead = conn.cursor().execute("SELECT pg_sleep(1)");
+  const queued = conn.cursor().execute("SELECT pg_sleep(30)", null, { signal: AbortSignal.timeout(200) });
+  await within(10000, ahead, "the statement ahead finishes");
+  e = await within(10000, rejects(() => queued, api.OperationalError, "queued and aborted"), "queued and aborted");
+  eq(e.code, "57014", "its own statement was cancelled");
   await conn.close();
 
   const timed = await open(api, env, env.pg, { statementTimeout: 200 });
