@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_rustls::TlsConnector;
@@ -133,16 +132,8 @@ async fn a_tls_backend_that_reads_slowly_still_gets_the_end_of_a_large_message()
     // buffer until someone flushes it.
     const SIZE: usize = 8 << 20;
     let (cert_file, key_file, _) = certificate();
-    let chain = vec![CertificateDer::from_pem_file(&cert_file).unwrap()];
-    let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::from_pem_file(&key_file).unwrap();
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let server = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let server = webdbc_relay::tls::server_config(&cert_file, &key_file).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(server);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let backend = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -66,9 +66,8 @@ impl Guard {
     /// AbortSignal's), as [`Guard::cancel`] does, but not one the call waits behind: a call
     /// still queued is cancelled once its operation begins.
     pub fn cancel_call(&self, core: &Connection<AnyBackend>, earlier: u64) -> CallWatch {
-        let (handle, registration) = AbortHandle::new_pair();
         let (guard, weak) = (self.clone(), core.downgrade());
-        let watch = async move {
+        CallWatch::spawn(async move {
             loop {
                 let Some(core) = weak.upgrade() else { return };
                 if let Some(op) = core.running_op().filter(|&op| op > earlier) {
@@ -77,11 +76,7 @@ impl Guard {
                 drop(core);
                 timer::tick(POLL_MS).await;
             }
-        };
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(watch, registration).await;
-        });
-        CallWatch(handle)
+        })
     }
 
     /// A statement deadline for the call about to run, when a statement timeout is set: once
@@ -92,9 +87,8 @@ impl Guard {
     pub fn deadline(&self, core: &Connection<AnyBackend>) -> Option<CallWatch> {
         let ms = self.0.statement_timeout_ms?;
         let wait = u32::try_from(ms.saturating_add(STATEMENT_TIMEOUT_SLACK_MS)).unwrap_or(u32::MAX);
-        let (handle, registration) = AbortHandle::new_pair();
         let (guard, weak, earlier) = (self.clone(), core.downgrade(), core.ops_begun());
-        let watch = async move {
+        Some(CallWatch::spawn(async move {
             loop {
                 timer::tick(wait).await;
                 let Some(core) = weak.upgrade() else { return };
@@ -106,11 +100,7 @@ impl Guard {
                     None => return,
                 }
             }
-        };
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(watch, registration).await;
-        });
-        Some(CallWatch(handle))
+        }))
     }
 
     /// Closes the connection. A running operation is ended at once (its transport closed) and
@@ -170,6 +160,17 @@ impl Guard {
 /// A watch on one call ([`Guard::deadline`], [`Guard::cancel_call`]): dropping it (the call
 /// ended) ends the watch and clears its timer.
 pub struct CallWatch(AbortHandle);
+
+impl CallWatch {
+    /// Runs `watch` in the background until it ends or the returned handle is dropped.
+    fn spawn(watch: impl std::future::Future<Output = ()> + 'static) -> CallWatch {
+        let (handle, registration) = AbortHandle::new_pair();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(watch, registration).await;
+        });
+        CallWatch(handle)
+    }
+}
 
 impl Drop for CallWatch {
     fn drop(&mut self) {

@@ -147,7 +147,10 @@ impl<T: Transport> PgSession<T> {
                 }
                 Ok(Some(Message::NoticeResponse(_) | Message::NotificationResponse(_))) => {}
                 Ok(Some(m)) => return Ok(m),
-                Ok(None) => unreachable!("a whole message is buffered"),
+                // A whole message is buffered, so the parser has one; never a panic regardless.
+                Ok(None) => {
+                    return Err(self.fail(Error::malformed("a message the parser could not take")))
+                }
                 Err(e) => return Err(self.fail(Error::malformed(e))),
             }
         }

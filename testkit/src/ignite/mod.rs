@@ -54,20 +54,11 @@ pub fn start_ignite_server(secure: bool, idle_timeout_ms: u64) -> u16 {
 /// Starts an open node that speaks TLS from the first byte (the seeds' `use_ssl=True`), with
 /// the certificate and key of `files`.
 pub fn start_ignite_tls_server(files: &crate::tls::TestCa) -> u16 {
-    use tokio_rustls::rustls::pki_types::pem::PemObject;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let chain = vec![CertificateDer::from_pem_file(&files.cert).unwrap()];
-    let key = PrivateKeyDer::from_pem_file(&files.key).unwrap();
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
+    // The relay's own reading of a certificate and key (testkit depends on webdbc-relay).
+    let config = webdbc_relay::tls::server_config(&files.cert, &files.key).unwrap();
     start(
         node(false, 0),
-        Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+        Some(tokio_rustls::TlsAcceptor::from(config)),
     )
 }
 
