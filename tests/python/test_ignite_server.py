@@ -115,7 +115,16 @@ class PyigniteDbapiProof(unittest.TestCase):
         tls = urlparse(os.environ["WEBDBC_TEST_IGNITE_TLS"])
         addr = [f"{tls.hostname}:{tls.port}"]
         ca = os.environ["WEBDBC_TEST_IGNITE_TLS_CA"]
-        with pyignite_dbapi.connect(address=addr, timeout=10, use_ssl=True, ssl_ca_certfile=ca) as conn:
+        # The C++ client's TLS connect fails now and then at once with an empty message (seen
+        # once in fifteen runs; the cause is not found): it gets three tries, one must succeed.
+        for attempt in range(3):
+            try:
+                conn = pyignite_dbapi.connect(address=addr, timeout=10, use_ssl=True, ssl_ca_certfile=ca)
+                break
+            except pyignite_dbapi.OperationalError:
+                if attempt == 2:
+                    raise
+        with conn:
             with conn.cursor() as cur:
                 cur.execute("SELECT 40 + 2")
                 self.assertEqual(cur.fetchone()[0], 42)
