@@ -71,6 +71,8 @@ impl Node {
             ..Conn::default()
         }));
         let running: Arc<Mutex<Option<i64>>> = Arc::default();
+        let (first, mut previous) = tokio::sync::oneshot::channel::<()>();
+        let _ = first.send(());
         loop {
             let frame = if self.idle.is_zero() {
                 read_frame(&mut rd).await?
@@ -87,6 +89,11 @@ impl Node {
                 _ => return Ok(()),
             };
             let payload = r.0.to_vec();
+            if op == 1 {
+                // HEARTBEAT: answered at once, even while an operation runs.
+                respond(&wr, id, Ok(Vec::new())).await;
+                continue;
+            }
             if op == 70 {
                 // OPERATION_CANCEL: interrupt the target if it runs; answer at once.
                 let target = Rd(&payload).long().unwrap_or(-1);
@@ -98,14 +105,19 @@ impl Node {
             }
             let (node, conn, wr2, running2) =
                 (self.clone(), conn.clone(), wr.clone(), running.clone());
-            *running.lock().unwrap() = Some(id);
-            // Ops run off the reader, so that a cancel can arrive while one runs.
+            // Ops run off the reader, so that a cancel can arrive while one runs, and one after
+            // another in the order they came, so that what a test sends is what the node does.
+            let (done, next) = tokio::sync::oneshot::channel::<()>();
+            let before = std::mem::replace(&mut previous, next);
             tokio::spawn(async move {
+                let _ = before.await;
+                *running2.lock().unwrap() = Some(id);
                 let result = tokio::task::spawn_blocking(move || node.op(&conn, op, &payload))
                     .await
                     .unwrap_or_else(|_| Err(err(CMN_INTERNAL, "panic")));
                 *running2.lock().unwrap() = None;
                 respond(&wr2, id, result).await;
+                let _ = done.send(());
             });
         }
     }
@@ -176,7 +188,6 @@ impl Node {
         let mut r = Rd(payload);
         let mut out = Vec::new();
         match op {
-            1 => {} // HEARTBEAT
             43 => self.tx_begin(conn, &mut r, &mut out)?,
             44 | 45 => self.tx_end(conn, op, &mut r)?,
             50 => self.sql_exec(conn, &mut r, &mut out)?,
