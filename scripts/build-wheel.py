@@ -15,6 +15,27 @@ dist_info = f"webdbc-{version}.dist-info"
 files = {}
 for src in sorted((root / "pkg-templates/python").rglob("*.py")):
     files[src.relative_to(root / "pkg-templates/python").as_posix()] = src.read_bytes()
+init = files["webdbc/__init__.py"].decode()
+assert '__version__ = "0.0.0"' in init, "webdbc/__init__.py lost its __version__ line"
+files["webdbc/__init__.py"] = init.replace('__version__ = "0.0.0"', f'__version__ = "{version}"', 1).encode()
+# SQLAlchemy finds the dialects by these names: `crate://` is "crate", `crate+pg://` "crate.pg".
+dialects = {
+    "postgresql.webdbc": "postgresql:PostgresDialect",
+    "questdb": "questdb:QuestDialect",
+    "questdb.webdbc": "questdb:QuestDialect",
+    "crate": "cratedb:CrateDialect",
+    "crate.webdbc": "cratedb:CrateDialect",
+    "crate.pg": "cratedb:CrateDialect",
+    "databend": "databend:DatabendDialect",
+    "databend.webdbc": "databend:DatabendDialect",
+    "databricks": "databricks:DatabricksDialect",
+    "databricks.webdbc": "databricks:DatabricksDialect",
+    "ignite": "ignite:IgniteDialect",
+    "ignite.webdbc": "ignite:IgniteDialect",
+}
+files[f"{dist_info}/entry_points.txt"] = ("[sqlalchemy.dialects]\n" + "".join(
+    f"{name} = webdbc.dialects.{target}\n" for name, target in dialects.items()
+)).encode()
 pkg = root / "pkg"
 for src in [pkg / "webdbc_wasm.js", pkg / "webdbc_wasm_bg.wasm", *sorted(pkg.glob("snippets/**/*.js"))]:
     files["webdbc/_js/" + src.relative_to(pkg).as_posix()] = src.read_bytes()

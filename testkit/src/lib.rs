@@ -165,6 +165,12 @@ impl PgServer {
             cp = CLEARTEXT_USER.1,
             db = DATABASE
         ));
+        // PostgreSQL 15 lets only the owner create in `public`; the dialect proxies' user runs
+        // the seeds' CREATE TABLE.
+        server.psql_in(
+            DATABASE,
+            &format!("GRANT CREATE ON SCHEMA public TO {}", CLEARTEXT_USER.0),
+        );
         server
     }
 
@@ -176,6 +182,11 @@ impl PgServer {
     /// Runs `;`-separated statements as the superuser over the Unix socket, each on its own
     /// (CREATE DATABASE cannot share a transaction).
     pub fn psql(&self, sql: &str) -> String {
+        self.psql_in("postgres", sql)
+    }
+
+    /// [`Self::psql`] in another database.
+    pub fn psql_in(&self, database: &str, sql: &str) -> String {
         let dir = self.dir.to_str().unwrap().to_string();
         let port = self.port.to_string();
         let mut args = vec![
@@ -190,7 +201,7 @@ impl PgServer {
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            database,
             "-At",
         ];
         for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {

@@ -124,7 +124,13 @@ struct ColumnDef<T> {
     name: String,
     ty: T,
     sqlite: String,
+    /// The type as CREATE TABLE wrote it, and whether the column holds no NULL.
+    declared: String,
+    not_null: bool,
 }
+
+/// A column as the catalog views show it: name, type as declared, nullable.
+type Declared = (String, String, bool);
 
 /// One SQLite connection and the schemas it has attached, in order.
 pub struct Db {
@@ -141,6 +147,9 @@ pub struct Engine<T> {
     conns: HashMap<String, Db>,
     /// (schema, table) → columns and their vendor types.
     catalog: HashMap<(String, String), Vec<(String, T)>>,
+    /// (schema, table) → each column's name, declared type and nullability: what the catalog
+    /// views (information_schema, Ignite's SYSTEM) show.
+    declared: HashMap<(String, String), Vec<Declared>>,
 }
 
 impl<T: Clone> Engine<T> {
@@ -152,6 +161,7 @@ impl<T: Clone> Engine<T> {
             schemas: Vec::new(),
             conns: HashMap::new(),
             catalog: HashMap::new(),
+            declared: HashMap::new(),
         }
     }
 
@@ -212,6 +222,7 @@ impl<T: Clone> Engine<T> {
             db.conn
                 .execute(&format!("DROP TABLE \"{schema}\".\"{t}\""), [])?;
             self.catalog.remove(&(schema.to_string(), t.clone()));
+            self.declared.remove(&(schema.to_string(), t.clone()));
         }
         self.conns.remove(schema);
         for db in self.conns.values_mut() {
@@ -284,12 +295,14 @@ impl<T: Clone> Engine<T> {
             schemas,
             conns,
             catalog,
+            declared,
         } = self;
         let db = match txn {
             Some(db) => db,
             None => conns.get_mut(schema).expect("created above"),
         };
         let lower = sql.to_ascii_lowercase();
+        catalog_views(db, declared, &lower)?;
         for s in schemas.iter() {
             if lower.contains(&format!("{s}.")) || lower.contains(&format!("\"{s}\".")) {
                 attach(db, prefix, s)?;
@@ -391,6 +404,7 @@ impl<T: Clone> Engine<T> {
         self.create_schema(&schema)?;
         let mut defs = Vec::new();
         let mut columns = Vec::new();
+        let mut described = Vec::new();
         for part in split_top_level(&stmt[open + 1..close]) {
             let part = part.trim();
             let upper = part.to_ascii_uppercase();
@@ -400,6 +414,7 @@ impl<T: Clone> Engine<T> {
             }
             let c = column_def(part, &parse)?;
             defs.push(format!("\"{}\" {}{}", c.name, affinity(&c.ty), c.sqlite));
+            described.push((c.name.clone(), c.declared, !c.not_null));
             columns.push((c.name, c.ty));
         }
         let key = (schema.clone(), table.clone());
@@ -417,6 +432,7 @@ impl<T: Clone> Engine<T> {
             ),
             [],
         )?;
+        self.declared.insert(key.clone(), described);
         self.catalog.insert(key, columns);
         Ok(true)
     }
@@ -428,6 +444,7 @@ impl<T: Clone> Engine<T> {
         let if_exists = words.iter().any(|w| w.eq_ignore_ascii_case("exists"));
         let name = words.last().map(|w| w.trim_end_matches(';')).unwrap_or("");
         let (schema, table) = qualified(name, schema);
+        self.declared.remove(&(schema.clone(), table.clone()));
         if self
             .catalog
             .remove(&(schema.clone(), table.clone()))
@@ -446,6 +463,93 @@ impl<T: Clone> Engine<T> {
             .execute(&format!("DROP TABLE \"{schema}\".\"{table}\""), [])?;
         Ok(true)
     }
+}
+
+/// The catalog views a statement names, filled from the catalog as it is now: the SQL
+/// standard's `information_schema.tables` and `.columns` (CrateDB, Databend, Databricks), and
+/// Ignite 3's `SYSTEM.TABLES` and `SYSTEM.TABLE_COLUMNS`. Each connection has its own copy.
+fn catalog_views(
+    db: &mut Db,
+    declared: &HashMap<(String, String), Vec<Declared>>,
+    lower: &str,
+) -> Result<()> {
+    let mut entries: Vec<_> = declared.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let views = [
+        (
+            "information_schema",
+            "CREATE TABLE information_schema.tables (table_catalog TEXT, table_schema TEXT, \
+             table_name TEXT, table_type TEXT)",
+            "CREATE TABLE information_schema.columns (table_catalog TEXT, table_schema TEXT, \
+             table_name TEXT, column_name TEXT, ordinal_position INTEGER, data_type TEXT, \
+             is_nullable TEXT)",
+            "BASE TABLE",
+        ),
+        (
+            "system",
+            "CREATE TABLE system.tables (SCHEMA_NAME TEXT, TABLE_NAME TEXT, TABLE_TYPE TEXT)",
+            "CREATE TABLE system.table_columns (SCHEMA_NAME TEXT, TABLE_NAME TEXT, \
+             COLUMN_NAME TEXT, ORDINAL_POSITION INTEGER, TYPE TEXT, NULLABLE INTEGER)",
+            "TABLE",
+        ),
+    ];
+    for (name, tables, columns, kind) in views {
+        if !lower.contains(&format!("{name}.")) {
+            continue;
+        }
+        if !db.attached.iter().any(|s| s == name) {
+            db.conn
+                .execute(&format!("ATTACH DATABASE ':memory:' AS {name}"), [])?;
+            db.conn.execute(tables, [])?;
+            db.conn.execute(columns, [])?;
+            db.attached.push(name.to_string());
+        }
+        let (t, c) = if name == "system" {
+            ("system.tables", "system.table_columns")
+        } else {
+            ("information_schema.tables", "information_schema.columns")
+        };
+        db.conn.execute(&format!("DELETE FROM {t}"), [])?;
+        db.conn.execute(&format!("DELETE FROM {c}"), [])?;
+        let catalog = name == "information_schema";
+        // Ignite shows unquoted identifiers as it keeps them: in upper case.
+        let shown = |n: &str| {
+            if catalog {
+                n.to_string()
+            } else {
+                n.to_ascii_uppercase()
+            }
+        };
+        for ((schema, table), cols) in &entries {
+            let mut head: Vec<Sql> = vec![Sql::Text(shown(schema)), Sql::Text(shown(table))];
+            if catalog {
+                head.insert(0, Sql::Text("default".into()));
+            }
+            let marks = vec!["?"; head.len()].join(", ");
+            let mut row = head.clone();
+            row.push(Sql::Text(kind.into()));
+            db.conn.execute(
+                &format!("INSERT INTO {t} VALUES ({marks}, ?)"),
+                rusqlite::params_from_iter(row),
+            )?;
+            for (i, (column, ty, nullable)) in cols.iter().enumerate() {
+                let mut row = head.clone();
+                row.push(Sql::Text(shown(column)));
+                row.push(Sql::Integer(i as i64 + 1));
+                row.push(Sql::Text(ty.clone()));
+                row.push(if catalog {
+                    Sql::Text(if *nullable { "YES" } else { "NO" }.into())
+                } else {
+                    Sql::Integer(*nullable as i64)
+                });
+                db.conn.execute(
+                    &format!("INSERT INTO {c} VALUES ({marks}, ?, ?, ?, ?)"),
+                    rusqlite::params_from_iter(row),
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn attach(db: &mut Db, prefix: &str, schema: &str) -> Result<()> {
@@ -503,7 +607,13 @@ fn column_def<T>(part: &str, parse: &impl Fn(&str, bool) -> Option<T>) -> Result
         let default = rest[i + 9..].split_whitespace().next().unwrap_or("NULL");
         sqlite.push_str(&format!(" DEFAULT {default}"));
     }
-    Ok(ColumnDef { name, ty, sqlite })
+    Ok(ColumnDef {
+        name,
+        ty,
+        sqlite,
+        declared: ty_text.to_ascii_uppercase(),
+        not_null,
+    })
 }
 
 /// A value as text, as the servers print computed cells.

@@ -3,6 +3,8 @@
 //   node --experimental-websocket tests/pyodide/run.mjs node      Pyodide in Node (async API)
 //   node tests/pyodide/run.mjs chromium                           Pyodide in headless Chromium
 //                                                                 (playwright-core; sync and async)
+//   node tests/pyodide/run.mjs sqlalchemy                         test_sqlalchemy.py in Chromium, once
+//                                                                 per SQLAlchemy wheel in target/wheels/
 // Run under webdbc-testenv (WEBDBC_TEST_* variables). Exits non-zero when a test fails.
 import { readFile, readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -50,7 +52,9 @@ json.dumps(results)
 }
 
 let results;
-if (mode === "node") {
+if (mode === "sqlalchemy") {
+  results = await sqlalchemyInChromium();
+} else if (mode === "node") {
   const { loadPyodide } = await import("pyodide");
   const pyodide = await loadPyodide();
   results = await runInPyodide(pyodide, join(root, "dist", wheel), tests, env, examples);
@@ -147,6 +151,53 @@ repr((row, sync_row))
     const expected = "(('from a worker', 42), ('sync',))";
     results.push(["the wheel in a Web Worker", fromWorker === expected ? null : `got ${fromWorker}`]);
     return results;
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+/** test_sqlalchemy.py in Chromium, in a fresh Pyodide for each SQLAlchemy wheel that .ci/run
+ * downloaded from PyPI (2.0 and 2.1), loaded from files as a notebook would: no CDN. */
+async function sqlalchemyInChromium() {
+  const wheels = join(root, "target/wheels");
+  const files = await readdir(wheels).catch(() => []);
+  const sqlalchemy = files.filter((f) => /^sqlalchemy-.*\.whl$/i.test(f)).sort();
+  const typing = files.find((f) => /^typing_extensions-.*\.whl$/.test(f));
+  if (sqlalchemy.length < 2 || !typing) throw new Error("target/wheels lacks SQLAlchemy 2.0 and 2.1 or typing_extensions: run .ci/run");
+  const page = `<!doctype html><script type="module">
+    import { loadPyodide } from "/pyodide/pyodide.mjs";
+    window.run = async (sqlalchemyWheel, tests, env) => {
+      const pyodide = await loadPyodide({ indexURL: "/pyodide/" });
+      await pyodide.loadPackage(["/wheels/${typing}", "/wheels/" + sqlalchemyWheel, "/dist/${wheel}"]);
+      pyodide.FS.writeFile("/home/pyodide/test_sqlalchemy.py", tests);
+      pyodide.globals.set("env_json", JSON.stringify(env));
+      return JSON.parse(await pyodide.runPythonAsync(\`
+import json, sys
+sys.path.insert(0, "/home/pyodide")
+import test_sqlalchemy
+json.dumps(test_sqlalchemy.run(json.loads(env_json)))
+\`));
+    };
+    window.ready = true;
+  </script>`;
+  const tests = await readFile(join(here, "test_sqlalchemy.py"), "utf8");
+  const server = await serveFiles({
+    pages: { "/": ["text/html", page] },
+    dirs: { "/pyodide/": join(here, "../node_modules/pyodide/"), "/dist/": join(root, "dist/"), "/wheels/": wheels + "/" },
+  });
+  const browser = await launchChromium();
+  try {
+    const out = [];
+    for (const wheel of sqlalchemy) {
+      const tab = await browser.newPage();
+      tab.on("pageerror", (e) => console.error("page error:", e.message));
+      await tab.goto(`${server.url}/`);
+      await tab.waitForFunction(() => window.ready === true);
+      out.push(...(await tab.evaluate(([w, t, e]) => window.run(w, t, e), [wheel, tests, env])));
+      await tab.close();
+    }
+    return out;
   } finally {
     await browser.close();
     server.close();

@@ -30,9 +30,10 @@ __all__ = [
     "DatabaseError", "DataError", "OperationalError", "IntegrityError", "InternalError",
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
     "TimeFromTicks", "TimestampFromTicks", "Binary", "Json", "STRING", "BINARY", "NUMBER", "DATETIME",
-    "ROWID",
+    "ROWID", "__version__",
 ]
 
+__version__ = "0.0.0"  # the crate's version, written in by scripts/build-wheel.py
 apilevel = "2.0"
 threadsafety = 1
 paramstyle = "qmark"  # and :name with a mapping
@@ -516,6 +517,15 @@ class AsyncConnection:
             await self.close()
 
 
+# PEP 249's optional extension: the exception classes as attributes of every connection, so that
+# code holding only a connection can catch `conn.Error`.
+for _cls in (AsyncConnection,):
+    for _name in ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+                  "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+                  "NotSupportedError"):
+        setattr(_cls, _name, globals()[_name])
+
+
 # Rows fetched per round trip by fetchall(): the engine's heap holds one chunk, not the result.
 _CHUNK = 4096
 
@@ -547,6 +557,10 @@ class AsyncCursor:
     @property
     def rowcount(self):
         return int(self._js.rowcount)
+
+    # None, as PEP 249 has it when a row id is unknown: no backend hands one over (PostgreSQL,
+    # CrateDB and the others return generated keys with RETURNING or not at all).
+    lastrowid = None
 
     async def execute(self, operation, parameters=None):
         self._clear()
@@ -657,6 +671,11 @@ class Connection:
     def __init__(self, conn):
         self._async = conn
 
+    Warning, Error, InterfaceError, DatabaseError, DataError = (
+        Warning, Error, InterfaceError, DatabaseError, DataError)
+    OperationalError, IntegrityError, InternalError, ProgrammingError, NotSupportedError = (
+        OperationalError, IntegrityError, InternalError, ProgrammingError, NotSupportedError)
+
     def cursor(self):
         return Cursor(self, self._async.cursor())
 
@@ -698,6 +717,7 @@ class Cursor:
 
     description = property(lambda self: self._async.description)
     rowcount = property(lambda self: self._async.rowcount)
+    lastrowid = property(lambda self: self._async.lastrowid)
 
     @property
     def arraysize(self):

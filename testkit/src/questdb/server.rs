@@ -114,6 +114,29 @@ impl Server {
                     failed: None,
                 });
             }
+            ("SHOW", "COLUMNS") => {
+                // SHOW COLUMNS FROM name: QuestDB's first two columns, `column` and `type`.
+                let t = sqlite::strip_comments(query);
+                let table = sqlite::unquote(t.split_whitespace().nth(3).unwrap_or(""));
+                let table = table.trim_end_matches(';');
+                let columns = self
+                    .engine
+                    .columns(SCHEMA, table)
+                    .ok_or_else(|| failure(sqlite::Fail::NoSuchTable(table.to_string()), query))?;
+                let rows = columns
+                    .iter()
+                    .map(|(name, ty)| {
+                        let t = ty.column(name)["type"].as_str().unwrap_or("").to_string();
+                        vec![Sql::Text(name.clone()), Sql::Text(t)]
+                    })
+                    .collect();
+                return Ok(Done::Rows {
+                    cols: vec!["column".into(), "type".into()],
+                    types: vec![Ty::String, Ty::String],
+                    rows,
+                    failed: None,
+                });
+            }
             _ => {}
         }
         let done = self.sql(&translate(query), query)?;

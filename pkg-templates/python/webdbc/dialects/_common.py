@@ -1,0 +1,202 @@
+"""What every webdbc dialect shares: the DB-API module, the URL turned into webdbc's connection
+URL and options, transactions mapped onto what the backend has, and reflection from a catalog
+query's rows."""
+
+import re
+from urllib.parse import quote
+
+from sqlalchemy import types as sqltypes
+from sqlalchemy.engine import default
+
+# Options read from the SQLAlchemy URL's query rather than handed to the database's URL.
+_OPTIONS = {
+    "relay", "relay_token", "connect_timeout", "statement_timeout", "fetch_size", "autocommit",
+    "cancel_grace", "max_message_size", "page_size", "timeout",
+}
+
+
+def connect_args(url, scheme, defaults=None):
+    """(args, kwargs) for `webdbc.connect`: the URL with `scheme` and the query's webdbc options
+    (`relay`, timeouts, …) as keyword arguments; the rest of the query stays in the URL."""
+    query = dict(url.query)
+    options = dict(defaults or {})
+    for name in list(query):
+        if name in _OPTIONS:
+            options[name] = query.pop(name)
+    for name in ("connect_timeout", "statement_timeout", "fetch_size", "page_size", "timeout"):
+        if isinstance(options.get(name), str):
+            options[name] = int(options[name])
+    if isinstance(options.get("autocommit"), str):
+        options["autocommit"] = options["autocommit"].lower() in ("1", "true", "yes", "on")
+    if not url.host:
+        return [], options  # Ignite's address=[…] in connect_args
+    auth = ""
+    if url.username is not None:
+        auth = quote(url.username, safe="")
+        if url.password is not None:
+            auth += ":" + quote(str(url.password), safe="")
+        auth += "@"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port else ""
+    path = f"/{url.database}" if url.database else ""
+    pairs = [
+        (k, v) for k, vs in query.items() for v in (vs if isinstance(vs, tuple) else (vs,))
+    ]
+    qs = "&".join(f"{quote(k, safe='')}={quote(str(v), safe='/')}" for k, v in pairs)
+    return [f"{scheme}://{auth}{host}{port}{path}" + (f"?{qs}" if qs else "")], options
+
+
+def type_from_name(name):
+    """The SQLAlchemy type for a column type as a catalog names it (`BIGINT`, `Nullable(Int64)`,
+    `DECIMAL(10,2)`, `timestamp with time zone`, `VARCHAR`, …); NullType when unknown."""
+    n = str(name or "").strip().lower()
+    m = re.fullmatch(r"nullable\((.*)\)", n)
+    if m:
+        n = m.group(1)
+    if n.endswith("[]") or n.startswith(("array", "map", "struct", "tuple")):
+        return sqltypes.NullType()
+    base = n.split("(")[0].strip()
+    args = [int(a) for a in re.findall(r"\d+", n[len(base):])]
+    if "bool" in base:
+        return sqltypes.Boolean()
+    if base in ("decimal", "numeric", "number"):
+        return sqltypes.Numeric(*args[:2])
+    if any(w in base for w in ("double", "float", "real")):
+        return sqltypes.Float()
+    if base in ("bigint", "long", "int64", "uint64", "int8", "uint32", "bigserial"):
+        return sqltypes.BigInteger()
+    if base in ("smallint", "short", "int16", "tinyint", "byte", "int2", "uint8", "uint16"):
+        return sqltypes.SmallInteger()
+    if "int" in base or base == "serial":
+        return sqltypes.Integer()
+    if any(w in base for w in ("timestamp", "datetime")):
+        return sqltypes.DateTime(timezone="tz" in base or "time zone" in n and "without" not in n)
+    if base == "date":
+        return sqltypes.Date()
+    if base.startswith("time"):
+        return sqltypes.Time()
+    if any(w in base for w in ("binary", "blob", "bytea")):
+        return sqltypes.LargeBinary()
+    if base == "uuid":
+        return sqltypes.Uuid()
+    if base in ("json", "jsonb", "object", "variant"):
+        return sqltypes.JSON()
+    if any(w in base for w in ("char", "string", "text", "symbol", "varchar", "ipv4")):
+        return sqltypes.String(*args[:1])
+    return sqltypes.NullType()
+
+
+class WebdbcDialect(default.DefaultDialect):
+    """The base of the dialects written for webdbc (all but PostgreSQL's, which is SQLAlchemy's
+    own): qmark parameters, Python values as webdbc returns them, and reflection from the
+    backend's catalog through `_table_names_sql` and `_columns_sql`."""
+
+    driver = "webdbc"
+    supports_statement_cache = True
+    default_paramstyle = "qmark"
+    supports_native_decimal = True
+    supports_native_boolean = True
+    supports_sane_rowcount = True
+    supports_sane_multi_rowcount = True
+    supports_multivalues_insert = True
+    postfetch_lastrowid = False
+    # The URL scheme webdbc's engine knows this backend by.
+    webdbc_scheme = None
+
+    @classmethod
+    def import_dbapi(cls):
+        import webdbc
+
+        return webdbc
+
+    def create_connect_args(self, url):
+        return connect_args(url, self.webdbc_scheme)
+
+    def _get_server_version_info(self, connection):
+        return None
+
+    def _get_default_schema_name(self, connection):
+        return None
+
+    def get_isolation_level_values(self, dbapi_connection):
+        return ("AUTOCOMMIT",)
+
+    def get_isolation_level(self, dbapi_connection):
+        return "AUTOCOMMIT" if dbapi_connection.autocommit else "SERIALIZABLE"
+
+    def set_isolation_level(self, dbapi_connection, level):
+        dbapi_connection.autocommit = level == "AUTOCOMMIT"
+
+    def reset_isolation_level(self, dbapi_connection):
+        pass
+
+    def do_rollback(self, dbapi_connection):
+        # With autocommit on there is nothing to roll back: SQLAlchemy's rollback when a
+        # connection goes back to the pool must not fail on a database without transactions.
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+
+    def do_commit(self, dbapi_connection):
+        if not dbapi_connection.autocommit:
+            dbapi_connection.commit()
+
+    def do_ping(self, dbapi_connection):
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        finally:
+            cursor.close()
+        return True
+
+    def is_disconnect(self, e, connection, cursor):
+        return getattr(e, "origin", None) in ("network", "relay") or "closed" in str(e)
+
+    # -- reflection ------------------------------------------------------------------------------
+
+    def _rows(self, connection, sql, params=()):
+        return list(connection.exec_driver_sql(sql, tuple(params)))
+
+    def _table_names_sql(self, schema):
+        raise NotImplementedError(f"{self.name}: this database has no catalog webdbc can read")
+
+    def _columns_sql(self, table_name, schema):
+        """(sql, params, row -> (name, type name, nullable))."""
+        raise NotImplementedError(f"{self.name}: this database has no catalog webdbc can read")
+
+    def get_table_names(self, connection, schema=None, **kw):
+        sql, params = self._table_names_sql(schema)
+        return [row[0] for row in self._rows(connection, sql, params)]
+
+    def has_table(self, connection, table_name, schema=None, **kw):
+        return table_name in self.get_table_names(connection, schema)
+
+    def get_view_names(self, connection, schema=None, **kw):
+        return []
+
+    def get_columns(self, connection, table_name, schema=None, **kw):
+        sql, params, read = self._columns_sql(table_name, schema)
+        out = []
+        for row in self._rows(connection, sql, params):
+            name, type_name, nullable = read(row)
+            out.append({
+                "name": name,
+                "type": type_from_name(type_name),
+                "nullable": nullable,
+                "default": None,
+                "autoincrement": False,
+            })
+        if not out:
+            from sqlalchemy import exc
+
+            raise exc.NoSuchTableError(table_name)
+        return out
+
+    def get_pk_constraint(self, connection, table_name, schema=None, **kw):
+        return {"constrained_columns": [], "name": None}
+
+    def get_foreign_keys(self, connection, table_name, schema=None, **kw):
+        return []
+
+    def get_indexes(self, connection, table_name, schema=None, **kw):
+        return []
