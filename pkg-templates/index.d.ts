@@ -114,6 +114,9 @@ export class Cursor {
   fetchone(): Promise<Row | null>;
   fetchmany(size?: number): Promise<Row[]>;
   fetchall(): Promise<Row[]>;
+  /** Moves to the next result when one `execute` ran several `;`-separated statements:
+   * true, or false when there is none. */
+  nextset(): Promise<boolean>;
   readonly description: ColumnDescription[] | null;
   /** Rows affected or returned; -1 while a result is still streaming. */
   readonly rowcount: number;

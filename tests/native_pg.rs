@@ -231,7 +231,7 @@ async fn transactions_commit_and_roll_back() {
 }
 
 #[tokio::test]
-async fn several_statements_use_the_simple_protocol_and_keep_the_last_result() {
+async fn several_statements_give_their_results_in_order() {
     let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
     let cur = conn.cursor().unwrap();
     cur.execute(
@@ -240,8 +240,13 @@ async fn several_statements_use_the_simple_protocol_and_keep_the_last_result() {
     )
     .await
     .unwrap();
+    assert!(cur.description().is_none(), "first: CREATE");
+    assert!(cur.next_set().unwrap());
+    assert_eq!((cur.description().is_none(), cur.rowcount()), (true, 2));
+    assert!(cur.next_set().unwrap());
     assert_eq!(ints(&cur.fetch(10).await.unwrap()), vec![1, 2]);
     assert_eq!(cur.rowcount(), 2);
+    assert!(!cur.next_set().unwrap(), "no more");
     let e = cur
         .execute("SELECT 1; SELECT nope", Params::none())
         .await

@@ -241,6 +241,14 @@ impl Cursor {
     }
 
     /// Rows affected or returned; -1 while unknown (a result still streaming).
+    /// Moves to the next result of a string of several statements (PostgreSQL wire): true, or
+    /// false when there is none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn nextset(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        promise(async move { inner.core.next_set().map(JsValue::from) })
+    }
+
     #[wasm_bindgen(getter)]
     pub fn rowcount(&self) -> f64 {
         self.inner.core.rowcount() as f64

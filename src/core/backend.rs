@@ -101,6 +101,9 @@ pub struct Outcome {
     pub more: bool,
     /// Rows affected or returned, -1 while unknown (a result still streaming).
     pub rowcount: i64,
+    /// The complete results of the statements after the first, when one string held several
+    /// (PostgreSQL's simple protocol); `nextset()` moves to them in order.
+    pub later: Vec<Outcome>,
 }
 
 #[derive(Debug)]
@@ -119,6 +122,7 @@ impl Outcome {
             rows: Vec::new(),
             more: false,
             rowcount,
+            later: Vec::new(),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use super::backend::{Backend, Column, Params, Row};
+use super::backend::{Backend, Column, Outcome, Params, Row};
 use super::connection::Shared;
 use crate::core::error::{Error, Result};
 
@@ -17,9 +17,23 @@ struct CursorState {
     /// How the result failed, reported once the rows received before the failure are fetched.
     failed: Option<Error>,
     closed: bool,
+    /// The results after this one, from a string of several statements.
+    later: VecDeque<Outcome>,
 }
 
 impl CursorState {
+    /// Makes `outcome` the current result (its `later` ones, if any, follow it).
+    fn show(&mut self, outcome: Outcome) {
+        self.columns = outcome.columns;
+        self.rows = outcome.rows.into();
+        self.more = outcome.more;
+        self.rowcount = outcome.rowcount;
+        self.failed = None;
+        if !outcome.later.is_empty() {
+            self.later = outcome.later.into();
+        }
+    }
+
     fn new() -> CursorState {
         CursorState {
             columns: None,
@@ -28,6 +42,7 @@ impl CursorState {
             rowcount: -1,
             failed: None,
             closed: false,
+            later: VecDeque::new(),
         }
     }
 }
@@ -78,12 +93,22 @@ impl<B: Backend> Cursor<B> {
         if outcome.more {
             self.shared.streaming.set(Some(self.id));
         }
-        let mut st = self.state.borrow_mut();
-        st.columns = outcome.columns;
-        st.rows = outcome.rows.into();
-        st.more = outcome.more;
-        st.rowcount = outcome.rowcount;
+        self.state.borrow_mut().show(outcome);
         Ok(())
+    }
+
+    /// Moves to the next result of a string of several statements: true, or false when there
+    /// is none (the current result stays).
+    pub fn next_set(&self) -> Result<bool> {
+        self.check_open()?;
+        let mut st = self.state.borrow_mut();
+        match st.later.pop_front() {
+            Some(next) => {
+                st.show(next);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     pub async fn execute_many(&self, sql: &str, param_sets: Vec<Params>) -> Result<()> {

@@ -40,6 +40,7 @@ impl<S, N> Pages<S, N> {
             rows,
             more,
             rowcount,
+            later: Vec::new(),
         };
         let pages = next.map(|next| Pages {
             shape,

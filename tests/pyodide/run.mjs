@@ -53,6 +53,7 @@ json.dumps(results)
 
 let results;
 if (mode === "sqlalchemy") {
+  env.README_SQLALCHEMY = example("python-sqlalchemy");
   results = await sqlalchemyInChromium();
 } else if (mode === "node") {
   const { loadPyodide } = await import("pyodide");

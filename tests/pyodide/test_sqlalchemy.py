@@ -283,6 +283,16 @@ def test_urls_and_errors():
     assert "not-the-password" not in str(e), e
 
 
+def test_readme_example():
+    # The README's SQLAlchemy example as written, with the test server's URL and relay swapped in.
+    code = (ENV["README_SQLALCHEMY"]
+            .replace("postgresql+webdbc://app:secret@db.internal:5432/shop", "postgresql+webdbc://" + after_scheme(ENV["WEBDBC_TEST_PG"]))
+            .replace("wss://relay.example/v1/connect", ENV["WEBDBC_TEST_RELAY"]))
+    printed = []
+    exec(code, {"print": lambda *a: printed.append(" ".join(map(str, a)))})
+    eq(printed, ["[('Readings in Database Systems',)]"], "what the README's example prints")
+
+
 def run(env):
     ENV.update(env)
     results = []

@@ -348,6 +348,25 @@ async def test_ignite():
     assert "S3CRET" not in f"{e} {e.detail}", e
 
 
+async def test_nextset_and_extensions():
+    conn = await webdbc.connect_async(ENV["WEBDBC_TEST_PG"], autocommit=True, **relay())
+    assert conn.ProgrammingError is webdbc.ProgrammingError, "exceptions on the connection"
+    cur = conn.cursor()
+    assert cur.connection is conn
+    await cur.execute("SELECT 1 AS a, 2 AS b; SELECT generate_series(1, 3) AS n; CREATE TEMP TABLE ns (x int)")
+    eq(([d[0] for d in cur.description], await cur.fetchone()), (["a", "b"], (1, 2)), "the first result")
+    eq(await cur.nextset(), True, "a second result")
+    eq((await cur.fetchmany(2), [d[0] for d in cur.description]), ([(1,), (2,)], ["n"]), "its rows")
+    eq(await cur.nextset(), True, "the third, leaving a row unread")
+    eq((cur.description, cur.lastrowid), (None, None), "CREATE has no rows and no row id")
+    eq(await cur.nextset(), None, "no more: None, as PEP 249 says")
+    e = await araises(webdbc.ProgrammingError, cur.execute("SELECT 1; SELECT nope"))
+    eq(e.code, "42703", "an error in a later statement")
+    await conn.close()
+    await conn.close()  # a second close does nothing
+    await araises(webdbc.InterfaceError, cur.execute("SELECT 1"))
+
+
 async def test_sync_api():
     # Chromium has JS Promise Integration; Node 20 has not.
     eq(can_run_sync(), ENV["EXPECT_SYNC"] == "1", "can_run_sync()")

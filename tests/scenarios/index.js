@@ -3,7 +3,7 @@
 // both of which take the list from `all`. Each scenario takes `api` (connect, the error classes,
 // wasmMemoryBytes) and `env` (URLs from webdbc-testenv) and throws on failure.
 
-import { booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, serverErrors, connectFailures, killedMidResult, cancel, closeWhileRunning, hostileServer, parameterFidelity } from "./postgres.js";
+import { booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, resultSets, serverErrors, connectFailures, killedMidResult, cancel, closeWhileRunning, hostileServer, parameterFidelity } from "./postgres.js";
 import { crateSeedFlow, crateBooklist, crateTypes, crateStreaming, crateErrors, crateConnectFailures, crateCancel, crateThroughRelay } from "./cratedb.js";
 import { databendSeedFlow, databendTypes, databendPaging, databendTransactions, databendErrors, databendCancel } from "./databend.js";
 import { questdbSeedFlow, questdbTypes, questdbInjection, questdbPaging, questdbErrors, questdbImport, questdbCancel } from "./questdb.js";
@@ -13,7 +13,7 @@ import { pgCrateDialect, pgQuestDialect } from "./dialects.js";
 import { relayTokens, relayTlsToDatabases } from "./relay.js";
 
 export const all = {
-  booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, serverErrors, connectFailures, killedMidResult, cancel, closeWhileRunning, hostileServer, parameterFidelity,
+  booklist, authMethods, typesRoundTrip, valueOptions, streaming, boundedMemory, transactions, resultSets, serverErrors, connectFailures, killedMidResult, cancel, closeWhileRunning, hostileServer, parameterFidelity,
   crateSeedFlow, crateBooklist, crateTypes, crateStreaming, crateErrors, crateConnectFailures, crateCancel, crateThroughRelay,
   databendSeedFlow, databendTypes, databendPaging, databendTransactions, databendErrors, databendCancel,
   questdbSeedFlow, questdbTypes, questdbInjection, questdbPaging, questdbErrors, questdbImport, questdbCancel,

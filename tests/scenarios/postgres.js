@@ -175,6 +175,30 @@ export async function transactions(api, env) {
   await peek.close();
 }
 
+// Several statements in one string: each result in order through nextset(), as PEP 249 has it.
+export async function resultSets(api, env) {
+  const conn = await open(api, env, env.pg, { autocommit: true });
+  const cur = conn.cursor();
+  await cur.execute("CREATE TEMP TABLE sets (x int); INSERT INTO sets VALUES (1), (2); SELECT x FROM sets ORDER BY x; SELECT 'done' AS s");
+  eq([cur.description, cur.rowcount], [null, -1], "first: CREATE, no rows");
+  eq(await cur.nextset(), true, "to the INSERT");
+  eq([cur.description, cur.rowcount], [null, 2], "INSERT's row count");
+  eq(await cur.nextset(), true, "to the first SELECT");
+  eq(cur.description.map((d) => d.name), ["x"], "its columns");
+  eq(await cur.fetchone(), [1], "its first row");
+  eq(await cur.nextset(), true, "to the second SELECT, leaving a row unread");
+  eq(await cur.fetchall(), [["done"]], "the last result");
+  eq(await cur.nextset(), false, "no more results");
+  eq(await cur.fetchall(), [], "the last result stays, read to its end");
+  await cur.execute("SELECT 1");
+  eq(await cur.nextset(), false, "one statement, one result");
+  // An error in a later statement fails the execute, with the server's code; the results before
+  // it are not handed out as if the string had run.
+  const e = await rejects(() => cur.execute("SELECT 1; SELECT nope; SELECT 3"), api.ProgrammingError, "error in the second statement");
+  eq(e.code, "42703", "the server's code");
+  await conn.close();
+}
+
 export async function serverErrors(api, env) {
   const conn = await open(api, env, env.pg, { autocommit: true });
   const cur = conn.cursor();

@@ -618,6 +618,14 @@ class AsyncCursor:
                     await self._take(1)  # raises it
                 return out
 
+    async def nextset(self):
+        """Moves to the next result of a string of several statements: True, or None when
+        there is none (PEP 249)."""
+        if not await _js_await(self._js.nextset):
+            return None
+        self._clear()
+        return True
+
     def setinputsizes(self, sizes):
         pass
 
@@ -743,6 +751,9 @@ class Cursor:
 
     def fetchall(self):
         return _sync(self._async.fetchall())
+
+    def nextset(self):
+        return _sync(self._async.nextset())
 
     def setinputsizes(self, sizes):
         pass

@@ -420,6 +420,7 @@ impl<T: Transport> IgniteSession<T> {
             rows: Vec::new(),
             more: false,
             rowcount: -1,
+            later: Vec::new(),
         })
     }
 }
@@ -494,6 +495,7 @@ impl<T: Transport> Backend for IgniteSession<T> {
                 rows: Vec::new(),
                 more: false,
                 rowcount: affected,
+                later: Vec::new(),
             });
         }
         let rows = Self::read_rows(&mut r, &types)?;
@@ -509,6 +511,7 @@ impl<T: Transport> Backend for IgniteSession<T> {
             rows,
             more,
             rowcount: if more { -1 } else { read },
+            later: Vec::new(),
         })
     }
 

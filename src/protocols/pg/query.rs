@@ -109,6 +109,7 @@ impl<T: Transport> PgSession<T> {
             rows,
             more,
             rowcount,
+            later: Vec::new(),
         })
     }
 

@@ -19,8 +19,12 @@ impl<T: Transport> PgSession<T> {
         self.send(&out).await
     }
 
-    /// Reads the replies to a simple Query up to ReadyForQuery. Keeps the last result set.
-    pub(super) async fn read_simple(&mut self, mut keep: Option<&mut Outcome>) -> Result<String> {
+    /// Reads the replies to a simple Query up to ReadyForQuery; with `keep`, each statement's
+    /// result in order (a statement without rows is a result too, with its row count).
+    pub(super) async fn read_simple(
+        &mut self,
+        mut keep: Option<&mut Vec<Outcome>>,
+    ) -> Result<String> {
         let mut shape: Option<ResultShape> = None;
         let mut tag = String::new();
         let mut error: Option<Error> = None;
@@ -28,29 +32,31 @@ impl<T: Transport> PgSession<T> {
             match self.next().await? {
                 Message::RowDescription(body) => {
                     let s = Self::shape(&body).map_err(|e| self.fail(e))?;
-                    if let Some(o) = keep.as_deref_mut() {
-                        o.columns = Some(s.columns.clone());
-                        o.rows.clear();
-                        o.rowcount = -1;
+                    if let Some(sets) = keep.as_deref_mut() {
+                        let mut set = Outcome::done(-1);
+                        set.columns = Some(s.columns.clone());
+                        sets.push(set);
                     }
                     shape = Some(s);
                 }
                 Message::DataRow(body) => {
-                    if let (Some(s), Some(o), None) = (&shape, keep.as_deref_mut(), &error) {
+                    let last = keep.as_deref_mut().and_then(|sets| sets.last_mut());
+                    if let (Some(s), Some(set), None) = (&shape, last, &error) {
                         match Self::decode_row(s, &body) {
-                            Ok(row) => o.rows.push(row),
+                            Ok(row) => set.rows.push(row),
                             Err(e) => error = Some(e),
                         }
                     }
                 }
                 Message::CommandComplete(body) => {
                     tag = body.tag().unwrap_or("").to_string();
-                    if let Some(o) = keep.as_deref_mut() {
+                    if let Some(sets) = keep.as_deref_mut() {
                         if shape.take().is_none() {
-                            o.columns = None;
-                            o.rows.clear();
+                            sets.push(Outcome::done(-1));
                         }
-                        o.rowcount = rowcount_of(&tag);
+                        if let Some(set) = sets.last_mut() {
+                            set.rowcount = rowcount_of(&tag);
+                        }
                     }
                 }
                 Message::EmptyQueryResponse | Message::CopyData(_) | Message::CopyDone => {}
@@ -79,7 +85,8 @@ impl<T: Transport> PgSession<T> {
         }
     }
 
-    /// Several statements in one string go through the simple protocol; their last result is kept.
+    /// Several statements in one string go through the simple protocol: the cursor holds the
+    /// first one's result, and the others' in `later`, for `nextset()`.
     pub(super) async fn simple_query(&mut self, sql: &str) -> Result<Outcome> {
         let mut out = BytesMut::new();
         let begin = self.begin_if_needed(&mut out)?;
@@ -90,16 +97,14 @@ impl<T: Transport> PgSession<T> {
         } else {
             Ok(())
         };
-        let mut outcome = Outcome {
-            columns: None,
-            rows: Vec::new(),
-            more: false,
-            rowcount: -1,
-        };
-        let ran = self.read_simple(Some(&mut outcome)).await;
+        let mut sets = Vec::new();
+        let ran = self.read_simple(Some(&mut sets)).await;
         began?;
         ran?;
-        Ok(outcome)
+        let mut sets = sets.into_iter();
+        let mut first = sets.next().unwrap_or_else(|| Outcome::done(-1));
+        first.later = sets.collect();
+        Ok(first)
     }
 
     /// Runs a transaction-control command through the simple protocol; returns its tag.
