@@ -11,21 +11,12 @@ use super::cursor::Cursor;
 use super::errors::{install_async_iterator, to_js};
 use super::options::import_options;
 use super::{promise, promise_unit};
-use crate::connect::{AnyBackend, Connected, Guard};
 use crate::core::error::{Error, Result};
 
 /// What the class and its cursors share.
 pub(super) struct ConnInner {
-    pub core: crate::core::Connection<AnyBackend>,
-    pub guard: Guard,
+    pub conn: crate::Connection,
     pub convert: Convert,
-}
-
-impl ConnInner {
-    /// The statement timeout's deadline for an operation about to run (None: no timeout).
-    pub fn deadline(&self) -> Option<crate::connect::CallWatch> {
-        self.guard.deadline(&self.core)
-    }
 }
 
 #[wasm_bindgen]
@@ -34,13 +25,9 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub(super) fn new(connected: Connected, convert: Convert) -> Connection {
+    pub(super) fn new(conn: crate::Connection, convert: Convert) -> Connection {
         Connection {
-            inner: Rc::new(ConnInner {
-                core: connected.core,
-                guard: connected.guard,
-                convert,
-            }),
+            inner: Rc::new(ConnInner { conn, convert }),
         }
     }
 }
@@ -50,8 +37,8 @@ impl Connection {
     /// A new cursor on this connection.
     #[wasm_bindgen(unchecked_return_type = "Cursor")]
     pub fn cursor(&self) -> Result<JsValue, JsValue> {
-        let core = self.inner.core.cursor().map_err(to_js)?;
-        let cursor = JsValue::from(Cursor::new(core, self.inner.clone()));
+        let api = self.inner.conn.cursor().map_err(to_js)?;
+        let cursor = JsValue::from(Cursor::new(api, self.inner.clone()));
         install_async_iterator(&cursor);
         Ok(cursor)
     }
@@ -59,19 +46,13 @@ impl Connection {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn commit(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise_unit(async move {
-            let _deadline = inner.deadline();
-            inner.core.commit().await
-        })
+        promise_unit(async move { inner.conn.commit().await })
     }
 
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn rollback(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise_unit(async move {
-            let _deadline = inner.deadline();
-            inner.core.rollback().await
-        })
+        promise_unit(async move { inner.conn.rollback().await })
     }
 
     /// QuestDB only: loads CSV into `table` through `/imp` (created when missing). `data`: text,
@@ -99,15 +80,10 @@ impl Connection {
         })();
         promise(async move {
             let (bytes, params, schema) = setup?;
-            let _deadline = inner.deadline();
-            let mut backend = inner.core.backend().await?;
-            let AnyBackend::Quest(session) = &mut *backend else {
-                return Err(Error::not_supported(
-                    "importCsv is QuestDB's /imp: other databases load with INSERT or executemany",
-                ));
-            };
-            let report = session.import_csv(&table, &bytes, &params, schema).await;
-            let report = inner.core.explain(report)?;
+            let report = inner
+                .conn
+                .import_csv(&table, &bytes, &params, schema)
+                .await?;
             js_sys::JSON::parse(&report.to_string())
                 .map_err(|_| Error::malformed("the import report is not JSON"))
         })
@@ -118,7 +94,7 @@ impl Connection {
     pub fn cancel(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise_unit(async move {
-            inner.guard.cancel(&inner.core).await;
+            inner.conn.cancel().await;
             Ok(())
         })
     }
@@ -128,24 +104,24 @@ impl Connection {
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise_unit(async move {
-            inner.guard.close(&inner.core).await;
+            inner.conn.close().await;
             Ok(())
         })
     }
 
     #[wasm_bindgen(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.core.is_closed()
+        self.inner.conn.is_closed()
     }
 
     #[wasm_bindgen(getter)]
     pub fn autocommit(&self) -> bool {
-        self.inner.core.autocommit()
+        self.inner.conn.autocommit()
     }
 
     /// Takes effect from the next statement; refused inside a transaction or while an operation runs.
     #[wasm_bindgen(setter)]
     pub fn set_autocommit(&self, on: bool) -> Result<(), JsValue> {
-        self.inner.core.try_set_autocommit(on).map_err(to_js)
+        self.inner.conn.set_autocommit(on).map_err(to_js)
     }
 }

@@ -12,15 +12,15 @@ use super::convert::{append_rows, column_to_js, to_params};
 use super::options::execute_options;
 use super::tagged;
 use super::{promise, promise_unit};
-use crate::connect::AnyBackend;
 use crate::core::error::{Error, Result};
 use crate::core::Row;
+use crate::{CallCancel, Cancelling};
 
 /// Rows converted per step of fetchall().
 const FETCHALL_CHUNK: usize = 4096;
 
 struct CursorInner {
-    core: crate::core::Cursor<AnyBackend>,
+    api: crate::Cursor,
     conn: Rc<ConnInner>,
     arraysize: Cell<u32>,
 }
@@ -31,10 +31,10 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub(super) fn new(core: crate::core::Cursor<AnyBackend>, conn: Rc<ConnInner>) -> Cursor {
+    pub(super) fn new(api: crate::Cursor, conn: Rc<ConnInner>) -> Cursor {
         Cursor {
             inner: Rc::new(CursorInner {
-                core,
+                api,
                 conn,
                 arraysize: Cell::new(1),
             }),
@@ -47,13 +47,11 @@ impl Cursor {
 struct AbortWatch {
     signal: JsValue,
     handler: Closure<dyn FnMut()>,
-    /// Operations begun when the call started waiting for the connection: later ones are the
-    /// call's.
-    earlier: Rc<Cell<u64>>,
+    call: CallCancel,
 }
 
 impl AbortWatch {
-    fn new(options: &JsValue, conn: &Rc<ConnInner>) -> Result<Option<AbortWatch>> {
+    fn new(options: &JsValue, cursor: &crate::Cursor) -> Result<Option<AbortWatch>> {
         if !options.is_object() {
             return Ok(None);
         }
@@ -68,14 +66,13 @@ impl AbortWatch {
         {
             return Err(aborted());
         }
-        let conn = conn.clone();
-        let earlier = Rc::new(Cell::new(conn.core.ops_begun()));
-        let at = earlier.clone();
-        // The cancel's watch lives as long as the handler, which lives as long as this watch:
-        // when the call ends, so does a cancel still waiting for it.
-        let cancelling = std::cell::RefCell::new(None);
+        let call = cursor.call_cancel();
+        let on_abort = call.clone();
+        // The cancel lives as long as the handler, which lives as long as this watch: when the
+        // call ends, so does a cancel still waiting for it.
+        let cancelling: std::cell::RefCell<Option<Cancelling>> = Default::default();
         let handler = Closure::<dyn FnMut()>::new(move || {
-            cancelling.replace(Some(conn.guard.cancel_call(&conn.core, at.get())));
+            cancelling.replace(on_abort.cancel());
         });
         let add: Function = Reflect::get(&signal, &"addEventListener".into())
             .ok()
@@ -85,13 +82,8 @@ impl AbortWatch {
         Ok(Some(AbortWatch {
             signal,
             handler,
-            earlier,
+            call,
         }))
-    }
-
-    /// The call starts now (its promise runs): operations begun so far are ahead of it.
-    fn starting(&self, ops_begun: u64) {
-        self.earlier.set(ops_begun);
     }
 }
 
@@ -119,16 +111,15 @@ impl Cursor {
         let setup = (|| {
             execute_options(&options)?;
             let params = to_params(&params)?;
-            let watch = AbortWatch::new(&options, &inner.conn)?;
+            let watch = AbortWatch::new(&options, &inner.api)?;
             Ok((params, watch))
         })();
         promise_unit(async move {
             let (params, watch) = setup?; // listens until the statement ends
-            if let Some(w) = &watch {
-                w.starting(inner.conn.core.ops_begun());
+            match &watch {
+                Some(w) => inner.api.execute_with(&sql, params, &w.call).await,
+                None => inner.api.execute(&sql, params).await,
             }
-            let _deadline = inner.conn.deadline();
-            inner.core.execute(&sql, params).await
         })
     }
 
@@ -144,10 +135,7 @@ impl Cursor {
                 .map(|p| to_params(&p))
                 .collect::<Result<Vec<_>>>()
         })();
-        promise_unit(async move {
-            let _deadline = inner.conn.deadline();
-            inner.core.execute_many(&sql, sets?).await
-        })
+        promise_unit(async move { inner.api.execute_many(&sql, sets?).await })
     }
 
     /// The next row, or null at the end.
@@ -155,8 +143,7 @@ impl Cursor {
     pub fn fetchone(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let _deadline = inner.conn.deadline();
-            let rows = inner.core.fetch(1).await?;
+            let rows = inner.fetch(1).await?;
             if rows.is_empty() {
                 return Ok(JsValue::NULL);
             }
@@ -170,8 +157,7 @@ impl Cursor {
         let inner = self.inner.clone();
         let n = size.unwrap_or(inner.arraysize.get()) as usize;
         promise(async move {
-            let _deadline = inner.conn.deadline();
-            let rows = inner.core.fetch(n).await?;
+            let rows = inner.fetch(n).await?;
             Ok(inner.rows_to_js(rows)?.into())
         })
     }
@@ -186,9 +172,7 @@ impl Cursor {
             // chunk (each round trip), not the whole result.
             let all = Array::new();
             loop {
-                let deadline = inner.conn.deadline();
-                let rows = inner.core.fetch(FETCHALL_CHUNK).await?;
-                drop(deadline);
+                let rows = inner.fetch(FETCHALL_CHUNK).await?;
                 let last = rows.len() < FETCHALL_CHUNK;
                 inner.append_rows(&all, rows)?;
                 if last {
@@ -204,8 +188,7 @@ impl Cursor {
         let inner = self.inner.clone();
         promise_unit(async move {
             let params = tagged::params_from_json(&params)?;
-            let _deadline = inner.conn.deadline();
-            inner.core.execute(&sql, params).await
+            inner.api.execute(&sql, params).await
         })
     }
 
@@ -215,8 +198,7 @@ impl Cursor {
         let inner = self.inner.clone();
         promise_unit(async move {
             let sets = tagged::param_sets_from_json(&sets)?;
-            let _deadline = inner.conn.deadline();
-            inner.core.execute_many(&sql, sets).await
+            inner.api.execute_many(&sql, sets).await
         })
     }
 
@@ -225,8 +207,7 @@ impl Cursor {
     pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let _deadline = inner.conn.deadline();
-            let rows = inner.core.fetch(size as usize).await?;
+            let rows = inner.fetch(size as usize).await?;
             Ok(tagged::rows_to_json(&rows).into())
         })
     }
@@ -234,24 +215,24 @@ impl Cursor {
     /// PEP 249 description: one object per column, or null when the statement returned no rows.
     #[wasm_bindgen(getter, unchecked_return_type = "ColumnDescription[] | null")]
     pub fn description(&self) -> JsValue {
-        match self.inner.core.description() {
+        match self.inner.api.description() {
             None => JsValue::NULL,
             Some(cols) => cols.iter().map(column_to_js).collect::<Array>().into(),
         }
     }
 
-    /// Rows affected or returned; -1 while unknown (a result still streaming).
     /// Moves to the next result of a string of several statements (PostgreSQL wire): true, or
     /// false when there is none.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn nextset(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        promise(async move { inner.core.next_set().map(JsValue::from) })
+        promise(async move { inner.api.next_set().map(JsValue::from) })
     }
 
+    /// Rows affected or returned; -1 while unknown (a result still streaming).
     #[wasm_bindgen(getter)]
     pub fn rowcount(&self) -> f64 {
-        self.inner.core.rowcount() as f64
+        self.inner.api.rowcount() as f64
     }
 
     #[wasm_bindgen(getter)]
@@ -267,9 +248,9 @@ impl Cursor {
     /// Cancels the statement running on this cursor's connection.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn cancel(&self) -> js_sys::Promise {
-        let conn = self.inner.conn.clone();
+        let inner = self.inner.clone();
         promise_unit(async move {
-            conn.guard.cancel(&conn.core).await;
+            inner.api.cancel().await;
             Ok(())
         })
     }
@@ -278,14 +259,19 @@ impl Cursor {
     pub fn close(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise_unit(async move {
-            let _deadline = inner.conn.deadline();
-            inner.core.close().await;
+            inner.api.close().await;
             Ok(())
         })
     }
 }
 
 impl CursorInner {
+    /// Up to `n` rows' values.
+    async fn fetch(&self, n: usize) -> Result<Vec<Row>> {
+        let rows = self.api.fetch_many(n).await?;
+        Ok(rows.into_iter().map(crate::Row::into_values).collect())
+    }
+
     fn rows_to_js(&self, rows: Vec<Row>) -> Result<Array> {
         let out = Array::new();
         self.append_rows(&out, rows)?;
@@ -293,7 +279,7 @@ impl CursorInner {
     }
 
     fn append_rows(&self, out: &Array, rows: Vec<Row>) -> Result<()> {
-        let cols = self.core.description().unwrap_or_else(|| Rc::new([]));
+        let cols = self.api.description().unwrap_or_else(|| Rc::new([]));
         append_rows(out, &cols, rows, &self.conn.convert)
     }
 }

@@ -28,8 +28,8 @@ use crate::core::error::Result;
 pub fn connect(url: String, options: JsValue) -> js_sys::Promise {
     promise(async move {
         let (opts, convert) = options::connect_options(&options)?;
-        let connected = crate::connect::connect(&url, opts).await?;
-        Ok(Connection::new(connected, convert).into())
+        let conn = crate::api::connect(&url, opts).await?;
+        Ok(Connection::new(conn, convert).into())
     })
 }
 

@@ -22,7 +22,7 @@ use crate::protocols::pg;
 use crate::web::relay_token::RelayToken;
 
 /// Connect options, whatever API they came from. `None` leaves the URL's (or the protocol's)
-/// own setting.
+/// own setting: `Options { relay: Some(url), ..Options::default() }`.
 #[derive(Default)]
 pub struct Options {
     /// webdbc-relay's WebSocket URL: required for socket protocols; reroutes HTTP ones through
@@ -32,9 +32,16 @@ pub struct Options {
     pub websocket: Option<js_sys::Function>,
     /// The token the relay asks for, if it does.
     pub relay_token: Option<RelayToken>,
+    /// Whether each statement commits on its own (default: off where the database has
+    /// transactions, as in PEP 249).
     pub autocommit: Option<bool>,
+    /// Rows per round trip (PostgreSQL's portal size, Databend's page, CrateDB's and QuestDB's
+    /// pages); the protocol's default otherwise.
     pub fetch_size: Option<u32>,
+    /// The statement timeout, sent to the server where it has one; the client's own deadline
+    /// comes a second later, so every call settles.
     pub statement_timeout_ms: Option<u64>,
+    /// How long connecting (the relay, TLS, the login) may take (default 30 s).
     pub connect_timeout_ms: Option<u64>,
     /// How long a cancelled operation may take to end before the connection is closed under
     /// it (default [`DEFAULT_CANCEL_GRACE_MS`]).
@@ -42,18 +49,26 @@ pub struct Options {
     /// The largest message (a row, a frame) PostgreSQL and Ignite connections accept (default
     /// [`crate::core::DEFAULT_MAX_MESSAGE_BYTES`]).
     pub max_message_bytes: Option<u32>,
+    /// PostgreSQL's `application_name`.
     pub application_name: Option<String>,
     /// Ignite's options, named as the seed's driver names them.
     pub ignite: IgniteOptions,
 }
 
+/// Apache Ignite 3's options, as `pyignite_dbapi` names them; only with `ignite://` URLs.
 #[derive(Default)]
 pub struct IgniteOptions {
+    /// Node addresses (`host:port`), tried in order, instead of the URL's host.
     pub address: Option<Vec<String>>,
+    /// The user, for basic authentication.
     pub identity: Option<String>,
+    /// The password, for basic authentication.
     pub secret: Option<String>,
+    /// The default schema.
     pub schema: Option<String>,
+    /// Rows per page of a result.
     pub page_size: Option<i32>,
+    /// How long a request may wait for its answer.
     pub timeout_ms: Option<u64>,
 }
 

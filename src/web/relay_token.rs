@@ -8,9 +8,13 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::error::{Error, Result};
 
+/// The token webdbc-relay asks for when it was started with `--token-key`: a JWT.
 #[derive(Clone)]
 pub enum RelayToken {
+    /// The same token for every connection.
     Fixed(String),
+    /// A JavaScript function called for every new relay connection and forwarded request,
+    /// returning a token or a promise of one (so that short-lived tokens refresh themselves).
     Provider(Function),
 }
 
