@@ -4,7 +4,8 @@
 //! protocols travel through `webdbc-relay`, a WebSocket-to-TCP relay, while this crate speaks
 //! the database's own protocol.
 //!
-//! ```no_run
+//! ```ignore
+//! // (wasm32 only: it connects through the browser's WebSocket and fetch)
 //! # async fn demo() -> webdbc::Result<()> {
 //! use futures::StreamExt;
 //! use webdbc::{connect, params, Options};

@@ -2,7 +2,8 @@
 //! [`Cursor`], run statements with [`params!`], read [`Row`]s as typed values. The JavaScript
 //! and Python bindings are built on this same API.
 //!
-//! ```no_run
+//! ```ignore
+//! // (wasm32 only: it connects through the browser's WebSocket and fetch)
 //! # async fn demo() -> webdbc::Result<()> {
 //! use webdbc::{connect, params, Options};
 //!

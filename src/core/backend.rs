@@ -6,28 +6,42 @@ use std::rc::Rc;
 use crate::core::error::{Error, Result};
 use crate::core::value::Value;
 
+/// A row's values, as the protocols produce them.
 pub type Row = Vec<Value>;
 
 /// What a column holds, whatever the server calls its type: each protocol's type table decides
 /// it, and the bindings hand values out by it (64-bit integers as the `int64` option says).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogicalType {
+    /// Booleans.
     Bool,
     /// An integer that fits 32 bits.
     Int,
     /// A 64-bit integer (unsigned ones too: beyond i64 they arrive as exact decimals).
     Int64,
+    /// Floating-point numbers.
     Float,
+    /// Exact decimals.
     Decimal,
+    /// Text.
     Text,
+    /// Binary data.
     Bytes,
+    /// Dates.
     Date,
+    /// Times of day.
     Time,
+    /// Timestamps without time zone.
     Timestamp,
+    /// Timestamps with time zone (instants).
     TimestampTz,
+    /// Intervals.
     Interval,
+    /// UUIDs.
     Uuid,
+    /// JSON documents.
     Json,
+    /// Arrays of the element type.
     Array(Box<LogicalType>),
     /// Anything else: values say what they are.
     Other,
@@ -47,15 +61,21 @@ impl LogicalType {
 /// PEP 249's seven description fields.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
+    /// The column's name.
     pub name: String,
     /// The backend's type name (`int8`, `numeric`, `text[]`).
     pub type_code: String,
     /// What it holds, from the protocol's type table.
     pub logical: LogicalType,
+    /// PEP 249's display size, where the server says.
     pub display_size: Option<i64>,
+    /// PEP 249's internal size (bytes), where the server says.
     pub internal_size: Option<i64>,
+    /// A decimal's precision, where the server says.
     pub precision: Option<i64>,
+    /// A decimal's scale, where the server says.
     pub scale: Option<i64>,
+    /// Whether the column may hold NULL, where the server says.
     pub null_ok: Option<bool>,
 }
 
@@ -79,13 +99,17 @@ impl Column {
     }
 }
 
+/// A statement's parameters: made with [`crate::params!`] or [`crate::named_params!`].
 #[derive(Clone, Debug)]
 pub enum Params {
+    /// For `?` (or `$1`, `$2`, …) placeholders, in order.
     Positional(Vec<Value>),
+    /// For `:name` placeholders.
     Named(Vec<(String, Value)>),
 }
 
 impl Params {
+    /// No parameters.
     pub fn none() -> Params {
         Params::Positional(Vec::new())
     }

@@ -9,11 +9,18 @@ pub enum ErrorKind {
     Interface,
     /// A database error that fits no narrower class.
     Database,
+    /// A value that does not fit: out of range, not representable, malformed.
     Data,
+    /// The connection or the server's operation: unreachable, refused login, broken
+    /// connection, cancelled or timed-out statement.
     Operational,
+    /// A constraint violated: unique, foreign key, not null, check.
     Integrity,
+    /// The server's internal state: a transaction or cursor in the wrong state.
     Internal,
+    /// The statement itself: a syntax error, an unknown table or column, wrong parameters.
     Programming,
+    /// What this database (or this driver) does not do.
     NotSupported,
 }
 
@@ -83,30 +90,53 @@ impl Origin {
 }
 
 /// An error with the server's own fields where the server gave them. Boxed: results stay small.
+/// The one error type. Its fields are [`Details`]' (`e.kind`, `e.code`, `e.message`, …,
+/// through `Deref`); `Display` gives the message and, when there is one, the server's code.
+///
+/// ```
+/// # use webdbc::{Error, ErrorKind};
+/// let e = Error::programming("no column named \"x\"");
+/// assert_eq!((e.kind, e.kind.name()), (ErrorKind::Programming, "ProgrammingError"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error(Box<Details>);
 
+/// What an [`Error`] says: its class, its origin, its message and, from a server, the
+/// server's own fields (PostgreSQL's ErrorResponse fields; other servers fill what they have).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Details {
+    /// The PEP 249 class.
     pub kind: ErrorKind,
+    /// Where the error came from.
     pub origin: Origin,
+    /// The message: the server's own for a server error.
     pub message: String,
     /// The server's error code: SQLSTATE for PostgreSQL.
     pub code: Option<String>,
+    /// The server's severity (`ERROR`, `FATAL`).
     pub severity: Option<String>,
+    /// The server's detail.
     pub detail: Option<String>,
+    /// The server's hint.
     pub hint: Option<String>,
     /// 1-based character position in the statement text.
     pub position: Option<u32>,
+    /// Where in the server's code (a PL/pgSQL context).
     pub where_: Option<String>,
+    /// The schema the error concerns.
     pub schema: Option<String>,
+    /// The table the error concerns.
     pub table: Option<String>,
+    /// The column the error concerns.
     pub column: Option<String>,
+    /// The data type the error concerns.
     pub data_type: Option<String>,
+    /// The constraint violated.
     pub constraint: Option<String>,
 }
 
 impl Error {
+    /// An error of this driver (origin [`Origin::Client`]).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error(Box::new(Details {
             kind,
@@ -126,22 +156,27 @@ impl Error {
         }))
     }
 
+    /// An [`ErrorKind::Interface`] error.
     pub fn interface(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Interface, message)
     }
 
+    /// An [`ErrorKind::Operational`] error.
     pub fn operational(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Operational, message)
     }
 
+    /// An [`ErrorKind::Programming`] error.
     pub fn programming(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Programming, message)
     }
 
+    /// An [`ErrorKind::Data`] error.
     pub fn data(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Data, message)
     }
 
+    /// An [`ErrorKind::NotSupported`] error.
     pub fn not_supported(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::NotSupported, message)
     }
@@ -196,6 +231,7 @@ impl Error {
         e
     }
 
+    /// Using a closed connection or cursor.
     pub fn closed(what: &str) -> Error {
         Error::interface(format!("{what} is closed"))
     }
@@ -225,6 +261,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The crate's result: [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

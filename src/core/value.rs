@@ -3,20 +3,30 @@
 
 /// `i64::MAX` / `i64::MIN` microseconds stand for PostgreSQL's `infinity` / `-infinity`.
 pub const INFINITY_MICROS: i64 = i64::MAX;
+/// See [`INFINITY_MICROS`].
 pub const NEG_INFINITY_MICROS: i64 = i64::MIN;
 /// `i32::MAX` / `i32::MIN` days stand for `infinity` / `-infinity` dates.
 pub const INFINITY_DAYS: i32 = i32::MAX;
+/// See [`INFINITY_DAYS`].
 pub const NEG_INFINITY_DAYS: i32 = i32::MIN;
 
+/// A value, as a parameter or a cell. `Value::from` makes one from Rust values (`42`, `"text"`,
+/// `None::<i64>`, `vec![1u8]`); [`crate::Row::try_get`] reads one as a Rust type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// SQL NULL.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// An integer of any width up to 64 bits, exact.
     Int(i64),
+    /// A floating-point number (NaN and the infinities kept).
     Float(f64),
     /// An exact decimal in plain notation (`-12.340`, `NaN`, `Infinity`).
     Decimal(String),
+    /// Text.
     Text(String),
+    /// Binary data.
     Bytes(Vec<u8>),
     /// Days since 1970-01-01.
     Date(i32),
@@ -26,17 +36,25 @@ pub enum Value {
     Timestamp(i64),
     /// Microseconds since 1970-01-01 00:00 UTC.
     TimestampTz(i64),
+    /// An interval: months, days and microseconds, kept apart as PostgreSQL keeps them.
     Interval(Interval),
+    /// A UUID's 16 bytes.
     Uuid([u8; 16]),
     /// JSON document text.
     Json(String),
+    /// An SQL array.
     Array(Vec<Value>),
 }
 
+/// An interval, as PostgreSQL keeps it: a month and a day have no fixed length in
+/// microseconds, so the three parts stay apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Interval {
+    /// Whole months.
     pub months: i32,
+    /// Whole days.
     pub days: i32,
+    /// Microseconds.
     pub micros: i64,
 }
 
@@ -276,6 +294,7 @@ pub fn parse_uuid(s: &str) -> Option<[u8; 16]> {
     unhex(&digits)?.try_into().ok()
 }
 
+/// A UUID's text form, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
 pub fn format_uuid(b: &[u8; 16]) -> String {
     let h = hex(b);
     format!(

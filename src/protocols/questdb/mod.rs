@@ -2,7 +2,7 @@
 //! through `POST /imp`.
 //!
 //! QuestDB has no bind parameters: values are rendered into the SQL as literals by
-//! [`literal`], the one function that does it. There are no transactions.
+//! `literal::literal`, the one function that does it. There are no transactions.
 
 mod config;
 mod import;
