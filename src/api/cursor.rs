@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use futures::Stream;
+use futures::stream::{LocalBoxStream, StreamExt};
 
 use super::connection::Shared;
 use super::row::Row;
@@ -81,7 +81,7 @@ impl Cursor {
 
     /// The rest of the result as a stream, read a batch at a time: memory holds a batch.
     /// An error ends the stream after the rows before it.
-    pub fn rows(&self) -> impl Stream<Item = Result<Row>> + '_ {
+    pub fn rows(&self) -> LocalBoxStream<'_, Result<Row>> {
         let start = (self, VecDeque::new(), false);
         futures::stream::unfold(start, |(cur, mut batch, mut done)| async move {
             if batch.is_empty() && !done {
@@ -96,6 +96,7 @@ impl Cursor {
             let row = batch.pop_front()?;
             Some((Ok(row), (cur, batch, done)))
         })
+        .boxed_local()
     }
 
     /// Moves to the next result of a string of several statements: `true`, or `false` when
