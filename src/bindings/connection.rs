@@ -11,7 +11,7 @@ use super::cursor::Cursor;
 use super::errors::{install_async_iterator, to_js};
 use super::options::import_options;
 use super::{promise, promise_unit};
-use crate::core::error::{Error, Result};
+use crate::{Error, Result};
 
 /// What the class and its cursors share.
 pub(super) struct ConnInner {

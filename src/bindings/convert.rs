@@ -7,9 +7,9 @@ use wasm_bindgen::JsCast;
 
 use super::errors::set;
 use crate::core::decimal;
-use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::value::{self, Value};
 use crate::core::{Column, Params, Row};
+use crate::{Error, ErrorKind, Result};
 
 /// How values are handed to JavaScript.
 #[derive(Clone, Copy, Debug)]

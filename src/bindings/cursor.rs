@@ -12,9 +12,9 @@ use super::convert::{append_rows, column_to_js, to_params};
 use super::options::execute_options;
 use super::tagged;
 use super::{promise, promise_unit};
-use crate::core::error::{Error, Result};
 use crate::core::Row;
 use crate::{CallCancel, Cancelling};
+use crate::{Error, Result};
 
 /// Rows converted per step of fetchall().
 const FETCHALL_CHUNK: usize = 4096;

@@ -4,7 +4,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::error::Error;
+use crate::Error;
 
 #[wasm_bindgen(module = "/src/bindings/errors.js")]
 extern "C" {

@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::error::Result;
+use crate::Result;
 
 /// Opens a connection. `url` is a database URL (`postgres://user:pass@host:port/db`); options
 /// are documented in the README and the TypeScript types.

@@ -6,9 +6,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::convert::{Convert, Int64Mode};
-use crate::connect::Options;
-use crate::core::error::{Error, Result};
-use crate::web::relay_token::RelayToken;
+use crate::Options;
+use crate::RelayToken;
+use crate::{Error, Result};
 
 fn string(name: &str, v: &JsValue) -> Result<String> {
     v.as_string()

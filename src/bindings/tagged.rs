@@ -19,9 +19,9 @@
 
 use serde_json::Value as Json;
 
-use crate::core::error::{Error, Result};
 use crate::core::value::{self, Interval, Value};
 use crate::core::{Params, Row};
+use crate::{Error, Result};
 
 /// Rows as `[columns with tagged values, rows]`: the first list spares the reader a look at
 /// the columns whose values are all JSON's own.
