@@ -38,17 +38,25 @@ def download(spec):
     """The wheel for `spec` (`name==version`), from target/wheels/lite or else from PyPI."""
     name, version = spec.split("==")
     norm = name.lower().replace("-", "_")
-    for f in wheels.glob("*.whl"):
-        parts = f.name.split("-")
-        if parts[0].lower() == norm and parts[1] == version:
-            return f
-    wheels.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [bin_dir / "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--platform", "any",
-         "--python-version", "3.14", "-d", wheels, spec],
-        check=True,
-    )
-    return download(spec)
+
+    def present():
+        for f in wheels.glob("*.whl"):
+            parts = f.name.split("-")
+            if parts[0].lower() == norm and parts[1] == version:
+                return f
+        return None
+
+    if present() is None:
+        wheels.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [bin_dir / "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--platform",
+             "any", "--python-version", "3.14", "-d", wheels, spec],
+            check=True,
+        )
+    found = present()
+    if found is None:
+        sys.exit(f"pip downloaded no wheel named {norm}-{version}-… for {spec}")
+    return found
 
 
 def sha256(path):
@@ -77,8 +85,8 @@ def main():
     args = ap.parse_args()
     out = pathlib.Path(args.out).resolve()
     webdbc = sorted((root / "dist").glob("webdbc-*.whl"))
-    if not webdbc:
-        sys.exit("dist/webdbc-*.whl is missing: run scripts/build-pkg.sh")
+    if len(webdbc) != 1:
+        sys.exit(f"expected one dist/webdbc-*.whl (scripts/build-pkg.sh makes it), found {len(webdbc)}")
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
     packages = lock["packages"]
 

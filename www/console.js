@@ -133,6 +133,8 @@ async function run() {
   let failed = false;
   try {
     await cur.execute(sql, parseParams());
+    // A script of several statements shows its last result, as a SQL console does.
+    while (await cur.nextset());
     if (cur.description) {
       result.columns = cur.description;
       render();

@@ -37,7 +37,9 @@ impl Cursor {
         self.core.execute(sql, params).await
     }
 
-    /// [`Cursor::execute`], cancellable on its own through `cancel` (see [`CallCancel`]).
+    /// [`Cursor::execute`], cancellable on its own through `cancel` (see [`CallCancel`]). Make
+    /// the `CallCancel` just before this call: operations begun on the connection after it was
+    /// made and before this call starts count as the call's.
     pub async fn execute_with(&self, sql: &str, params: Params, cancel: &CallCancel) -> Result<()> {
         cancel.starting(self.shared.core.ops_begun());
         self.execute(sql, params).await
@@ -154,6 +156,7 @@ impl CallCancel {
     /// Cancels the call's statement. The cancel goes on (waiting for the statement to start,
     /// then for it to end) as long as the returned [`Cancelling`] lives: keep it until the call
     /// has returned.
+    #[must_use = "the cancel stops when the Cancelling is dropped: keep it until the call returns"]
     pub fn cancel(&self) -> Option<Cancelling> {
         let shared = self.shared.upgrade()?;
         Some(Cancelling(
@@ -163,4 +166,5 @@ impl CallCancel {
 }
 
 /// A cancel under way ([`CallCancel::cancel`]); dropping it stops waiting for the call.
+#[must_use = "the cancel stops when the Cancelling is dropped"]
 pub struct Cancelling(#[allow(dead_code)] CallWatch);

@@ -467,7 +467,8 @@ impl<T: Clone> Engine<T> {
 
 /// The catalog views a statement names, filled from the catalog as it is now: the SQL
 /// standard's `information_schema.tables` and `.columns` (CrateDB, Databend, Databricks), and
-/// Ignite 3's `SYSTEM.TABLES` and `SYSTEM.TABLE_COLUMNS`. Each connection has its own copy.
+/// Ignite 3.1's `SYSTEM.TABLES` and `SYSTEM.TABLE_COLUMNS` (their current columns and the 3.0
+/// names 3.1 keeps). Each connection has its own copy.
 fn catalog_views(
     db: &mut Db,
     declared: &HashMap<(String, String), Vec<Declared>>,
@@ -475,81 +476,107 @@ fn catalog_views(
 ) -> Result<()> {
     let mut entries: Vec<_> = declared.iter().collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
-    let views = [
-        (
+    if lower.contains("information_schema.") {
+        let tables = view(
+            db,
             "information_schema",
-            "CREATE TABLE information_schema.tables (table_catalog TEXT, table_schema TEXT, \
-             table_name TEXT, table_type TEXT)",
-            "CREATE TABLE information_schema.columns (table_catalog TEXT, table_schema TEXT, \
-             table_name TEXT, column_name TEXT, ordinal_position INTEGER, data_type TEXT, \
-             is_nullable TEXT)",
-            "BASE TABLE",
-        ),
-        (
-            "system",
-            "CREATE TABLE system.tables (SCHEMA_NAME TEXT, TABLE_NAME TEXT, TABLE_TYPE TEXT)",
-            "CREATE TABLE system.table_columns (SCHEMA_NAME TEXT, TABLE_NAME TEXT, \
-             COLUMN_NAME TEXT, ORDINAL_POSITION INTEGER, TYPE TEXT, NULLABLE INTEGER)",
-            "TABLE",
-        ),
-    ];
-    for (name, tables, columns, kind) in views {
-        if !lower.contains(&format!("{name}.")) {
-            continue;
-        }
-        if !db.attached.iter().any(|s| s == name) {
-            db.conn
-                .execute(&format!("ATTACH DATABASE ':memory:' AS {name}"), [])?;
-            db.conn.execute(tables, [])?;
-            db.conn.execute(columns, [])?;
-            db.attached.push(name.to_string());
-        }
-        let (t, c) = if name == "system" {
-            ("system.tables", "system.table_columns")
-        } else {
-            ("information_schema.tables", "information_schema.columns")
-        };
-        db.conn.execute(&format!("DELETE FROM {t}"), [])?;
-        db.conn.execute(&format!("DELETE FROM {c}"), [])?;
-        let catalog = name == "information_schema";
-        // Ignite shows unquoted identifiers as it keeps them: in upper case.
-        let shown = |n: &str| {
-            if catalog {
-                n.to_string()
-            } else {
-                n.to_ascii_uppercase()
-            }
-        };
+            "tables (table_catalog TEXT, table_schema TEXT, table_name TEXT, table_type TEXT)",
+            "columns (table_catalog TEXT, table_schema TEXT, table_name TEXT, column_name TEXT, \
+             ordinal_position INTEGER, data_type TEXT, is_nullable TEXT)",
+        )?;
         for ((schema, table), cols) in &entries {
-            let mut head: Vec<Sql> = vec![Sql::Text(shown(schema)), Sql::Text(shown(table))];
-            if catalog {
-                head.insert(0, Sql::Text("default".into()));
-            }
-            let marks = vec!["?"; head.len()].join(", ");
-            let mut row = head.clone();
-            row.push(Sql::Text(kind.into()));
-            db.conn.execute(
-                &format!("INSERT INTO {t} VALUES ({marks}, ?)"),
-                rusqlite::params_from_iter(row),
+            tables.execute(
+                "INSERT INTO information_schema.tables VALUES ('default', ?, ?, 'BASE TABLE')",
+                [schema, table],
             )?;
             for (i, (column, ty, nullable)) in cols.iter().enumerate() {
-                let mut row = head.clone();
-                row.push(Sql::Text(shown(column)));
-                row.push(Sql::Integer(i as i64 + 1));
-                row.push(Sql::Text(ty.clone()));
-                row.push(if catalog {
-                    Sql::Text(if *nullable { "YES" } else { "NO" }.into())
-                } else {
-                    Sql::Integer(*nullable as i64)
-                });
-                db.conn.execute(
-                    &format!("INSERT INTO {c} VALUES ({marks}, ?, ?, ?, ?)"),
-                    rusqlite::params_from_iter(row),
+                tables.execute(
+                    "INSERT INTO information_schema.columns VALUES ('default', ?, ?, ?, ?, ?, ?)",
+                    rusqlite::params![
+                        schema,
+                        table,
+                        column,
+                        i as i64 + 1,
+                        ty,
+                        if *nullable { "YES" } else { "NO" }
+                    ],
+                )?;
+            }
+        }
+    }
+    if lower.contains("system.") {
+        let tables = view(
+            db,
+            "system",
+            "tables (SCHEMA_NAME TEXT, TABLE_NAME TEXT, SCHEMA TEXT, NAME TEXT)",
+            "table_columns (SCHEMA_NAME TEXT, TABLE_NAME TEXT, COLUMN_NAME TEXT, COLUMN_TYPE TEXT, \
+             IS_NULLABLE_COLUMN BOOLEAN, COLUMN_ORDINAL INTEGER, SCHEMA TEXT, TYPE TEXT, NULLABLE BOOLEAN)",
+        )?;
+        // Ignite keeps unquoted identifiers in upper case, and names types by its own type ids.
+        let up = |n: &str| n.to_ascii_uppercase();
+        for ((schema, table), cols) in &entries {
+            let (schema, table) = (up(schema), up(table));
+            tables.execute(
+                "INSERT INTO system.tables VALUES (?1, ?2, ?1, ?2)",
+                [&schema, &table],
+            )?;
+            for (i, (column, ty, nullable)) in cols.iter().enumerate() {
+                tables.execute(
+                    "INSERT INTO system.table_columns VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1, ?4, ?5)",
+                    rusqlite::params![
+                        schema,
+                        table,
+                        up(column),
+                        ignite_type_name(ty),
+                        nullable,
+                        i as i64
+                    ],
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// Attaches an empty copy of a catalog view's two tables (`name.first`, `name.second`).
+fn view<'a>(db: &'a mut Db, name: &str, first: &str, second: &str) -> Result<&'a Connection> {
+    if !db.attached.iter().any(|s| s == name) {
+        db.conn
+            .execute(&format!("ATTACH DATABASE ':memory:' AS {name}"), [])?;
+        db.conn
+            .execute(&format!("CREATE TABLE {name}.{first}"), [])?;
+        db.conn
+            .execute(&format!("CREATE TABLE {name}.{second}"), [])?;
+        db.attached.push(name.to_string());
+    }
+    for table in [first, second] {
+        let table = table.split_whitespace().next().unwrap_or_default();
+        db.conn
+            .execute(&format!("DELETE FROM {name}.{table}"), [])?;
+    }
+    Ok(&db.conn)
+}
+
+/// Ignite's name of a column type declared in SQL (`ColumnType`'s names: INT32, STRING, …).
+fn ignite_type_name(declared: &str) -> &'static str {
+    let base = declared.split(['(', ' ']).next().unwrap_or_default();
+    match base {
+        "BOOLEAN" => "BOOLEAN",
+        "TINYINT" => "INT8",
+        "SMALLINT" => "INT16",
+        "INT" | "INTEGER" => "INT32",
+        "BIGINT" => "INT64",
+        "REAL" | "FLOAT" => "FLOAT",
+        "DOUBLE" => "DOUBLE",
+        "DECIMAL" | "NUMERIC" => "DECIMAL",
+        "DATE" => "DATE",
+        "TIME" => "TIME",
+        "TIMESTAMP" if declared.contains("LOCAL TIME ZONE") => "TIMESTAMP",
+        "TIMESTAMP" | "DATETIME" => "DATETIME",
+        "UUID" => "UUID",
+        "BINARY" | "VARBINARY" => "BYTE_ARRAY",
+        _ => "STRING",
+    }
 }
 
 fn attach(db: &mut Db, prefix: &str, schema: &str) -> Result<()> {

@@ -188,10 +188,10 @@ def test_cratedb():
         rows = result.all()
         assert len(rows) > 3 and "mountain" in result.keys(), result.keys()
     with engine.begin() as c:
-        c.execute(sa.text("CREATE TABLE sa_crate (id INTEGER, name TEXT, price DOUBLE)"))
+        c.execute(sa.text("CREATE TABLE sa_crate (id INTEGER NOT NULL, name TEXT, price DOUBLE)"))
     t = sa.Table("sa_crate", sa.MetaData(), autoload_with=engine)
-    eq([(c.name, type(c.type).__name__) for c in t.columns],
-       [("id", "Integer"), ("name", "String"), ("price", "Float")], "reflected from information_schema")
+    eq([(c.name, type(c.type).__name__, c.nullable) for c in t.columns],
+       [("id", "Integer", False), ("name", "String", True), ("price", "Float", True)], "reflected from information_schema")
     assert "sa_crate" in sa.inspect(engine).get_table_names()
     with engine.connect() as c:
         c.execute(sa.insert(t), [{"id": 1, "name": "a", "price": 0.5}, {"id": 2, "name": "b", "price": 2.5}])
@@ -254,11 +254,14 @@ def test_ignite():
         c.execute(sa.insert(person), [{"id": 1, "name": "John", "age": 30}, {"id": 2, "name": "Jane", "age": 32}])
     with engine.connect() as c:
         c.execute(sa.insert(person).values(id=3, name="Bob", age=28))
+        eq(c.execute(sa.select(sa.func.count()).select_from(person)).scalar(), 3, "seen inside its transaction")
         c.rollback()  # Ignite's transactions are real
-        eq(c.execute(sa.select(person.c.name).where(person.c.age > 29).order_by(person.c.id)).all(),
+        eq(c.execute(sa.select(person.c.name).order_by(person.c.id)).all(),
            [("John",), ("Jane",)], "committed rows only")
+        eq(c.execute(sa.select(person.c.name).where(person.c.age > 31)).all(), [("Jane",)], "where")
     reflected = sa.Table("sa_person", sa.MetaData(), autoload_with=engine)
-    eq([c.name for c in reflected.columns], ["id", "name", "age"], "reflected from SYSTEM.TABLE_COLUMNS")
+    eq([(c.name, type(c.type).__name__, c.nullable) for c in reflected.columns],
+       [("id", "Integer", False), ("name", "String", True), ("age", "Integer", True)], "reflected from SYSTEM.TABLE_COLUMNS")
     assert "sa_person" in sa.inspect(engine).get_table_names()
     md.drop_all(engine)
     engine.dispose()
@@ -281,6 +284,28 @@ def test_urls_and_errors():
     e = raises(sa.exc.OperationalError, engine.connect)
     eq((type(e.orig), e.orig.code), (webdbc.OperationalError, "28P01"), "wrong password")
     assert "not-the-password" not in str(e), e
+
+
+def test_type_names_urls_and_disconnects():
+    from webdbc.dialects import _common
+
+    names = {"INT8": "SmallInteger", "Nullable(Int64)": "BigInteger", "BIGINT UNSIGNED": "Numeric",
+             "INT32": "Integer", "interval": "Interval", "geo_point": "NullType", "BYTE_ARRAY": "LargeBinary",
+             "DECIMAL(10, 2)": "Numeric", "VARCHAR(50)": "String", "timestamp with time zone": "DateTime"}
+    eq({n: type(_common.type_from_name(n)).__name__ for n in names}, names, "type names")
+    eq(_common.type_from_name("timestamp_ntz").timezone, False, "timestamp_ntz is naive")
+    eq(_common.type_from_name("TIMESTAMP WITH TIME ZONE").timezone, True, "with time zone")
+    eq([_common.nullable(v) for v in (True, False, "YES", "NO")], [True, False, True, False], "nullability")
+    url = sa.engine.make_url("databend://u%40x:p%3Fw@h:8000/we%25ird?secure=False&relay=ws://r/v1/connect&fetch_size=5")
+    eq(_common.connect_args(url, "databend"),
+       (["databend://u%40x:p%3Fw@h:8000/we%25ird?secure=False"], {"relay": "ws://r/v1/connect", "fetch_size": 5}), "URL")
+    e = raises(ValueError, _common.connect_args, sa.engine.make_url("ignite://?schema=X"), "ignite")
+    assert "connect_args" in str(e), e
+    # A server's error that mentions "closed" is not a broken connection.
+    server = webdbc.ProgrammingError('column "closed" does not exist', origin="server")
+    network = webdbc.OperationalError("the relay dropped the connection", origin="network")
+    eq([_common.is_disconnect(webdbc, e) for e in (server, network, webdbc.InterfaceError("connection is closed"))],
+       [False, True, True], "is_disconnect")
 
 
 def test_readme_example():

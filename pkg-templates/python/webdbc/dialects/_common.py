@@ -3,7 +3,7 @@ URL and options, transactions mapped onto what the backend has, and reflection f
 query's rows."""
 
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import default
@@ -23,12 +23,17 @@ def connect_args(url, scheme, defaults=None):
     for name in list(query):
         if name in _OPTIONS:
             options[name] = query.pop(name)
-    for name in ("connect_timeout", "statement_timeout", "fetch_size", "page_size", "timeout"):
+    for name in ("connect_timeout", "statement_timeout", "fetch_size", "page_size", "timeout",
+                 "cancel_grace", "max_message_size"):
         if isinstance(options.get(name), str):
             options[name] = int(options[name])
     if isinstance(options.get("autocommit"), str):
         options["autocommit"] = options["autocommit"].lower() in ("1", "true", "yes", "on")
     if not url.host:
+        if query:
+            raise ValueError(
+                f"URL parameters {sorted(query)} need a host in the URL: put them in connect_args"
+            )
         return [], options  # Ignite's address=[…] in connect_args
     auth = ""
     if url.username is not None:
@@ -38,7 +43,9 @@ def connect_args(url, scheme, defaults=None):
         auth += "@"
     host = f"[{url.host}]" if ":" in url.host else url.host
     port = f":{url.port}" if url.port else ""
-    path = f"/{url.database}" if url.database else ""
+    # SQLAlchemy 2.0 keeps the database name as the URL wrote it, 2.1 decodes it: decode, then
+    # encode once.
+    path = f"/{quote(unquote(url.database), safe='')}" if url.database else ""
     pairs = [
         (k, v) for k, vs in query.items() for v in (vs if isinstance(vs, tuple) else (vs,))
     ]
@@ -47,43 +54,66 @@ def connect_args(url, scheme, defaults=None):
 
 
 def type_from_name(name):
-    """The SQLAlchemy type for a column type as a catalog names it (`BIGINT`, `Nullable(Int64)`,
-    `DECIMAL(10,2)`, `timestamp with time zone`, `VARCHAR`, …); NullType when unknown."""
+    """The SQLAlchemy type for a column type as a catalog names it (`BIGINT`, `INT32`,
+    `Nullable(Int64)`, `DECIMAL(10,2)`, `timestamp with time zone`, `VARCHAR`, `BYTE_ARRAY`, …);
+    NullType when unknown. `INT8` is an 8-bit integer here (Databend, Ignite): PostgreSQL's
+    int8 never comes this way (its dialect reflects by itself)."""
     n = str(name or "").strip().lower()
     m = re.fullmatch(r"nullable\((.*)\)", n)
     if m:
-        n = m.group(1)
-    if n.endswith("[]") or n.startswith(("array", "map", "struct", "tuple")):
+        n = m.group(1).strip()
+    if n.endswith("[]") or n.startswith(("array", "map", "struct", "tuple", "geo", "point")):
         return sqltypes.NullType()
-    base = n.split("(")[0].strip()
+    words = re.split(r"[\s(]+", n)
+    base = words[0]
     args = [int(a) for a in re.findall(r"\d+", n[len(base):])]
     if "bool" in base:
         return sqltypes.Boolean()
     if base in ("decimal", "numeric", "number"):
         return sqltypes.Numeric(*args[:2])
-    if any(w in base for w in ("double", "float", "real")):
+    if base in ("double", "float", "real", "float4", "float8", "float32", "float64"):
         return sqltypes.Float()
-    if base in ("bigint", "long", "int64", "uint64", "int8", "uint32", "bigserial"):
+    if "unsigned" in words or base in ("uint64", "ulong"):
+        return sqltypes.Numeric(20, 0)  # beyond int64: exact
+    if base in ("bigint", "long", "int64", "uint32", "bigserial"):
         return sqltypes.BigInteger()
-    if base in ("smallint", "short", "int16", "tinyint", "byte", "int2", "uint8", "uint16"):
+    if base in ("smallint", "short", "int16", "tinyint", "byte", "int8", "uint8", "uint16"):
         return sqltypes.SmallInteger()
-    if "int" in base or base == "serial":
+    if base in ("int", "integer", "int32", "serial", "mediumint"):
         return sqltypes.Integer()
-    if any(w in base for w in ("timestamp", "datetime")):
-        return sqltypes.DateTime(timezone="tz" in base or "time zone" in n and "without" not in n)
+    if base == "interval" or base in ("period", "duration"):
+        return sqltypes.Interval()
+    if base in ("timestamp", "datetime", "timestamptz", "timestamp_ltz", "timestamp_ntz", "datetime64"):
+        aware = base in ("timestamptz", "timestamp_ltz") or "time zone" in n and "without" not in n
+        return sqltypes.DateTime(timezone=aware)
     if base == "date":
         return sqltypes.Date()
-    if base.startswith("time"):
+    if base in ("time", "timetz"):
         return sqltypes.Time()
-    if any(w in base for w in ("binary", "blob", "bytea")):
+    if base in ("binary", "varbinary", "blob", "bytea", "byte_array", "bytes"):
         return sqltypes.LargeBinary()
     if base == "uuid":
         return sqltypes.Uuid()
     if base in ("json", "jsonb", "object", "variant"):
         return sqltypes.JSON()
-    if any(w in base for w in ("char", "string", "text", "symbol", "varchar", "ipv4")):
+    if base in ("char", "varchar", "string", "text", "symbol", "character", "nvarchar", "ipv4"):
         return sqltypes.String(*args[:1])
     return sqltypes.NullType()
+
+
+def nullable(value):
+    """A catalog's nullability: a boolean (CrateDB, Ignite) or 'YES'/'NO' (the SQL standard)."""
+    if isinstance(value, str):
+        return value.strip().upper() in ("YES", "TRUE", "1")
+    return bool(value)
+
+
+def is_disconnect(dbapi, e):
+    """A broken connection (the network or the relay), or one already closed; not a server's
+    error that happens to say "closed"."""
+    if getattr(e, "origin", None) in ("network", "relay"):
+        return True
+    return isinstance(e, dbapi.InterfaceError) and str(e).startswith("connection is closed")
 
 
 class WebdbcDialect(default.DefaultDialect):
@@ -127,9 +157,6 @@ class WebdbcDialect(default.DefaultDialect):
     def set_isolation_level(self, dbapi_connection, level):
         dbapi_connection.autocommit = level == "AUTOCOMMIT"
 
-    def reset_isolation_level(self, dbapi_connection):
-        pass
-
     def do_rollback(self, dbapi_connection):
         # With autocommit on there is nothing to roll back: SQLAlchemy's rollback when a
         # connection goes back to the pool must not fail on a database without transactions.
@@ -150,7 +177,7 @@ class WebdbcDialect(default.DefaultDialect):
         return True
 
     def is_disconnect(self, e, connection, cursor):
-        return getattr(e, "origin", None) in ("network", "relay") or "closed" in str(e)
+        return is_disconnect(self.loaded_dbapi, e)
 
     # -- reflection ------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 (its Postgres wire, through the relay). CrateDB has no transactions: every statement commits, and
 SQLAlchemy's rollbacks do nothing. Reflection reads information_schema."""
 
-from ._common import WebdbcDialect, connect_args
+from ._common import WebdbcDialect, nullable, connect_args
 
 
 class CrateDialect(WebdbcDialect):
@@ -27,7 +27,7 @@ class CrateDialect(WebdbcDialect):
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
             " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             (schema or "doc", table_name),
-            lambda row: (row[0], row[1], bool(row[2])),
+            lambda row: (row[0], row[1], nullable(row[2])),
         )
 
 

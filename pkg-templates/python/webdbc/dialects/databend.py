@@ -2,7 +2,7 @@
 Transactions are Databend's own (`engine.begin()` sends BEGIN and COMMIT). Reflection reads
 information_schema (of the URL's database unless a schema is named)."""
 
-from ._common import WebdbcDialect
+from ._common import WebdbcDialect, nullable
 
 
 class DatabendDialect(WebdbcDialect):
@@ -31,7 +31,7 @@ class DatabendDialect(WebdbcDialect):
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
             " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             (schema or self._database, table_name),
-            lambda row: (row[0], row[1], str(row[2]).upper() in ("YES", "TRUE", "1")),
+            lambda row: (row[0], row[1], nullable(row[2])),
         )
 
 

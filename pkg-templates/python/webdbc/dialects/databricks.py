@@ -4,12 +4,12 @@ Reflection reads information_schema (the URL's schema unless another is named)."
 
 from sqlalchemy.sql import compiler
 
-from ._common import WebdbcDialect
+from ._common import WebdbcDialect, nullable
 
 
 class _Preparer(compiler.IdentifierPreparer):
     def __init__(self, dialect):
-        super().__init__(dialect, initial_quote="`")
+        super().__init__(dialect, initial_quote="`", escape_quote="`")
 
 
 class DatabricksDialect(WebdbcDialect):
@@ -36,7 +36,7 @@ class DatabricksDialect(WebdbcDialect):
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
             " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
             (schema or self._schema, table_name),
-            lambda row: (row[0], row[1], str(row[2]).upper() in ("YES", "TRUE", "1")),
+            lambda row: (row[0], row[1], nullable(row[2])),
         )
 
 

@@ -3,13 +3,13 @@
 transactions: connections start with autocommit off, so `engine.begin()` and `commit()` are real.
 Ignite runs DDL outside transactions only, so DDL (`metadata.create_all`, `CREATE TABLE` in
 text()) runs in autocommit when no transaction is open; inside one, Ignite's own error says why.
-Reflection reads the SYSTEM views."""
+Reflection reads the SYSTEM views, as Ignite 3.1 names their columns."""
 
 import re
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
-from ._common import WebdbcDialect, connect_args
+from ._common import WebdbcDialect, connect_args, nullable
 
 
 class IgniteDialect(WebdbcDialect):
@@ -45,17 +45,16 @@ class IgniteDialect(WebdbcDialect):
 
     def _table_names_sql(self, schema):
         return (
-            "SELECT TABLE_NAME FROM SYSTEM.TABLES WHERE SCHEMA_NAME = ? AND TABLE_TYPE = 'TABLE'"
-            " ORDER BY TABLE_NAME",
+            "SELECT TABLE_NAME FROM SYSTEM.TABLES WHERE SCHEMA_NAME = ? ORDER BY TABLE_NAME",
             ((schema or "PUBLIC").upper(),),
         )
 
     def _columns_sql(self, table_name, schema):
         return (
-            "SELECT COLUMN_NAME, TYPE, NULLABLE FROM SYSTEM.TABLE_COLUMNS"
-            " WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE_COLUMN FROM SYSTEM.TABLE_COLUMNS"
+            " WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? ORDER BY COLUMN_ORDINAL",
             ((schema or "PUBLIC").upper(), table_name.upper()),
-            lambda row: (row[0].lower(), row[1], bool(row[2])),
+            lambda row: (row[0].lower(), row[1], nullable(row[2])),
         )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import base as pg
 from sqlalchemy.engine import interfaces
 from sqlalchemy.sql import sqltypes
 
-from ._common import connect_args
+from ._common import connect_args, is_disconnect
 
 
 class _Cast:
@@ -157,7 +157,7 @@ class PostgresDialect(pg.PGDialect):
         return bool(dbapi_conn.autocommit)
 
     def is_disconnect(self, e, connection, cursor):
-        return getattr(e, "origin", None) in ("network", "relay") or "closed" in str(e)
+        return is_disconnect(self.loaded_dbapi, e)
 
     def do_ping(self, dbapi_connection):
         cursor = dbapi_connection.cursor()
