@@ -78,7 +78,10 @@ fn start(node: Node, tls: Option<tokio_rustls::TlsAcceptor>) -> u16 {
                             let _ = node.serve(stream).await;
                         }
                         Some(acceptor) => {
-                            if let Ok(stream) = acceptor.accept(stream).await {
+                            if let Ok(mut stream) = acceptor.accept(stream).await {
+                                // Whatever TLS 1.3 queued after the handshake (session tickets)
+                                // goes now: the C++ client waits to read once it is connected.
+                                let _ = tokio::io::AsyncWriteExt::flush(&mut stream).await;
                                 let _ = node.serve(stream).await;
                             }
                         }

@@ -1,0 +1,136 @@
+// One measurement of issue 16's figures, by one client, in a process of its own (in one process
+// the last client would pay for the heap the first one grew): `node client.mjs FIGURE CLIENT`
+// prints {"value": …}. Run by tests/bench/figures.mjs under webdbc-testenv.
+import * as webdbc from "../../pkg/node.js";
+import pg from "pg";
+import { neonThroughRelay } from "./neon.mjs";
+
+const [figure, client] = process.argv.slice(2);
+const env = process.env;
+const relay = env.WEBDBC_TEST_RELAY;
+const SMALL = Number(env.BENCH_SMALL ?? 5000);
+const CONNECTS = Number(env.BENCH_CONNECTS ?? 200);
+const ROWS = Number(env.BENCH_ROWS ?? 1_000_000);
+
+/** A client with one interface: query(sql, params) → rows, end(). */
+async function open(name) {
+  if (name.startsWith("webdbc")) {
+    const conn = await webdbc.connect(env.WEBDBC_TEST_PG, { relay, autocommit: true });
+    const cur = conn.cursor();
+    return {
+      async query(sql, params) {
+        await cur.execute(sql, params);
+        if (name === "webdbc-stream") {
+          const rows = [];
+          for await (const row of cur) rows.push(row);
+          return rows;
+        }
+        return cur.description ? cur.fetchall() : [];
+      },
+      end: () => conn.close(),
+    };
+  }
+  const c = name === "pg" ? new pg.Client(env.WEBDBC_TEST_PG) : await neonThroughRelay(env.WEBDBC_TEST_PG, relay);
+  if (name === "pg") await c.connect();
+  return { query: async (sql, params) => (await c.query(sql, params)).rows, end: () => c.end() };
+}
+
+async function measure() {
+  switch (figure) {
+    case "small": {
+      const c = await open(client);
+      for (let i = 0; i < 200; i++) await c.query("SELECT $1::int", [i]);
+      const t = performance.now();
+      for (let i = 0; i < SMALL; i++) {
+        const rows = await c.query("SELECT $1::int", [i]);
+        if (rows.length !== 1) throw new Error("one row expected");
+      }
+      const us = ((performance.now() - t) * 1000) / SMALL;
+      await c.end();
+      return us;
+    }
+    case "connect": {
+      const t = performance.now();
+      for (let i = 0; i < CONNECTS; i++) {
+        const c = await open(client);
+        await c.query("SELECT 1", []);
+        await c.end();
+      }
+      return ((performance.now() - t) * 1000) / CONNECTS;
+    }
+    case "bulk": {
+      const c = await open(client);
+      await c.query("SELECT * FROM bench LIMIT 1000", []);
+      const t = performance.now();
+      const rows = await c.query("SELECT * FROM bench", []);
+      const s = (performance.now() - t) / 1000;
+      if (rows.length !== ROWS) throw new Error(`${rows.length} rows, expected ${ROWS}`);
+      await c.end();
+      return ROWS / s;
+    }
+    case "crate": {
+      const url = new URL(env.WEBDBC_TEST_CRATE.replace(/^crate:/, "http:"));
+      const sql = "SELECT * FROM bench7";
+      if (client === "webdbc") {
+        const conn = await webdbc.connect(env.WEBDBC_TEST_CRATE);
+        const cur = conn.cursor();
+        const t = performance.now();
+        await cur.execute(sql);
+        const rows = await cur.fetchall();
+        const ms = performance.now() - t;
+        if (rows.length !== Number(env.BENCH_CRATE_ROWS ?? 100_000)) throw new Error(`${rows.length} rows`);
+        await conn.close();
+        return ms;
+      }
+      const auth = "Basic " + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64");
+      const t = performance.now();
+      const res = await fetch(`http://${url.host}/_sql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: auth },
+        body: JSON.stringify({ stmt: sql }),
+      });
+      const body = JSON.parse(await res.text());
+      const ms = performance.now() - t;
+      if (body.rows.length !== Number(env.BENCH_CRATE_ROWS ?? 100_000)) throw new Error(`${body.rows.length} rows`);
+      return ms;
+    }
+    case "python": {
+      // 100,000 rows into JS arrays (client "js") or Python tuples in Pyodide (client "python").
+      const sql = "SELECT * FROM bench LIMIT 100000";
+      if (client === "js") {
+        const c = await open("webdbc");
+        await c.query("SELECT * FROM bench LIMIT 1000", []);
+        const t = performance.now();
+        const rows = await c.query(sql, []);
+        const s = (performance.now() - t) / 1000;
+        await c.end();
+        return rows.length / s;
+      }
+      const { loadPyodide } = await import("pyodide");
+      const { readdir } = await import("node:fs/promises");
+      const dist = new URL("../../dist/", import.meta.url).pathname;
+      const pyodide = await loadPyodide();
+      await pyodide.loadPackage(dist + (await readdir(dist)).find((f) => /^webdbc-.*\.whl$/.test(f)));
+      pyodide.globals.set("pg", env.WEBDBC_TEST_PG);
+      pyodide.globals.set("relay", relay);
+      pyodide.globals.set("sql", sql);
+      return pyodide.runPythonAsync(`
+import time, webdbc
+conn = await webdbc.connect_async(pg, relay=relay, autocommit=True)
+cur = conn.cursor()
+await cur.execute("SELECT * FROM bench LIMIT 1000")
+await cur.fetchall()
+t = time.perf_counter()
+await cur.execute(sql)
+rows = await cur.fetchall()
+rate = len(rows) / (time.perf_counter() - t)
+await conn.close()
+rate
+`);
+    }
+    default:
+      throw new Error(`unknown figure ${figure}`);
+  }
+}
+
+console.log(JSON.stringify({ value: await measure() }));
