@@ -102,6 +102,14 @@ fn main() -> ExitCode {
         ],
         // Test pages are served from random ports.
         allowed_origins: vec!["*".into()],
+        // The benchmark connects faster than the default 50 attempts a second allow.
+        limits: webdbc_relay::limits::Limits {
+            attempts_per_ip_per_second: std::env::var("WEBDBC_TESTENV_ATTEMPTS_PER_SECOND")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(webdbc_relay::limits::Limits::default().attempts_per_ip_per_second),
+            ..Default::default()
+        },
         ..Config::default()
     };
     // A second relay that requires tokens (HMAC), for PostgreSQL and CrateDB's HTTP.
