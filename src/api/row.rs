@@ -29,20 +29,10 @@ impl Row {
 
     #[doc(hidden)]
     pub fn example() -> Row {
-        let column = |name: &str, type_code: &str, logical| Column {
-            name: name.into(),
-            type_code: type_code.into(),
-            logical,
-            display_size: None,
-            internal_size: None,
-            precision: None,
-            scale: None,
-            null_ok: None,
-        };
         Row::new(
             Rc::from(vec![
-                column("id", "int8", crate::LogicalType::Int64),
-                column("title", "text", crate::LogicalType::Text),
+                Column::new("id", "int8", crate::LogicalType::Int64),
+                Column::new("title", "text", crate::LogicalType::Text),
             ]),
             vec![Value::Int(7), Value::Null],
         )

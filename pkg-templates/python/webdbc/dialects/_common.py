@@ -108,6 +108,17 @@ def nullable(value):
     return bool(value)
 
 
+def ping(dbapi_connection):
+    """SELECT 1 on the connection: SQLAlchemy's pre-ping."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+    finally:
+        cursor.close()
+    return True
+
+
 def is_disconnect(dbapi, e):
     """A broken connection (the network or the relay), or one already closed; not a server's
     error that happens to say "closed"."""
@@ -168,13 +179,7 @@ class WebdbcDialect(default.DefaultDialect):
             dbapi_connection.commit()
 
     def do_ping(self, dbapi_connection):
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-        finally:
-            cursor.close()
-        return True
+        return ping(dbapi_connection)
 
     def is_disconnect(self, e, connection, cursor):
         return is_disconnect(self.loaded_dbapi, e)
@@ -227,3 +232,26 @@ class WebdbcDialect(default.DefaultDialect):
 
     def get_indexes(self, connection, table_name, schema=None, **kw):
         return []
+
+
+class InformationSchemaDialect(WebdbcDialect):
+    """Reflection from the SQL standard's information_schema (CrateDB, Databend, Databricks), in
+    the dialect's default schema (`_get_default_schema_name`) unless a schema is named."""
+
+    # Extra condition on information_schema.tables (CrateDB lists its views and system tables).
+    _tables_filter = ""
+
+    def _table_names_sql(self, schema):
+        return (
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
+            f"{self._tables_filter} ORDER BY table_name",
+            (schema or self.default_schema_name,),
+        )
+
+    def _columns_sql(self, table_name, schema):
+        return (
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            (schema or self.default_schema_name, table_name),
+            lambda row: (row[0], row[1], nullable(row[2])),
+        )

@@ -2,11 +2,12 @@
 (its Postgres wire, through the relay). CrateDB has no transactions: every statement commits, and
 SQLAlchemy's rollbacks do nothing. Reflection reads information_schema."""
 
-from ._common import WebdbcDialect, nullable, connect_args
+from ._common import InformationSchemaDialect, connect_args
 
 
-class CrateDialect(WebdbcDialect):
+class CrateDialect(InformationSchemaDialect):
     name = "crate"
+    _tables_filter = " AND table_type = 'BASE TABLE'"
 
     def create_connect_args(self, url):
         scheme = "crate+pg" if url.get_driver_name() == "pg" else "crate"
@@ -14,21 +15,6 @@ class CrateDialect(WebdbcDialect):
 
     def _get_default_schema_name(self, connection):
         return "doc"
-
-    def _table_names_sql(self, schema):
-        return (
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-            (schema or "doc",),
-        )
-
-    def _columns_sql(self, table_name, schema):
-        return (
-            "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-            " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-            (schema or "doc", table_name),
-            lambda row: (row[0], row[1], nullable(row[2])),
-        )
 
 
 dialect = CrateDialect

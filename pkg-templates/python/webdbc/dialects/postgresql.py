@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import base as pg
 from sqlalchemy.engine import interfaces
 from sqlalchemy.sql import sqltypes
 
-from ._common import connect_args, is_disconnect
+from ._common import connect_args, is_disconnect, ping
 
 
 class _Cast:
@@ -160,13 +160,7 @@ class PostgresDialect(pg.PGDialect):
         return is_disconnect(self.loaded_dbapi, e)
 
     def do_ping(self, dbapi_connection):
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-        finally:
-            cursor.close()
-        return True
+        return ping(dbapi_connection)
 
 
 dialect = PostgresDialect
