@@ -12,8 +12,8 @@ use crate::connect::{AnyBackend, CallWatch};
 use crate::core::error::Result;
 use crate::core::{Column, Params};
 
-/// Rows read per round trip by [`Cursor::fetch_all`] and [`Cursor::rows`].
-const CHUNK: usize = 4096;
+/// Rows read per round trip by [`Cursor::fetch_all`], [`Cursor::rows`] and the bindings' fetchall.
+pub(crate) const CHUNK: usize = 4096;
 
 /// Runs statements and hands out their results, one result at a time; made by
 /// [`crate::Connection::cursor`]. A large result streams: rows are read from the server as

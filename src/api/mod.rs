@@ -1,25 +1,5 @@
-//! The Rust API, for browser apps written in Rust (wasm32): [`connect`] a URL, take a
-//! [`Cursor`], run statements with [`params!`], read [`Row`]s as typed values. The JavaScript
-//! and Python bindings are built on this same API.
-//!
-//! ```ignore
-//! // (wasm32 only: it connects through the browser's WebSocket and fetch)
-//! # async fn demo() -> webdbc::Result<()> {
-//! use webdbc::{connect, params, Options};
-//!
-//! let options = Options { relay: Some("wss://relay.example/v1/connect".into()), ..Options::default() };
-//! let conn = connect("postgres://app:secret@db.internal:5432/shop", options).await?;
-//! let cur = conn.cursor()?;
-//! cur.execute("SELECT title, price FROM booklist WHERE author = ?", params!["Michael Stonebraker"]).await?;
-//! while let Some(row) = cur.fetch_one().await? {
-//!     let title: String = row.try_get("title")?;
-//!     let price: Option<String> = row.try_get(1)?; // a decimal, as exact text
-//!     println!("{title}: {price:?}");
-//! }
-//! conn.commit().await?;
-//! conn.close().await;
-//! # Ok(()) }
-//! ```
+//! The Rust API, for browser apps written in Rust (wasm32); the crate's front page shows it at
+//! work, and lib.rs re-exports it. The JavaScript and Python bindings are built on it.
 
 #[cfg(target_arch = "wasm32")]
 mod connection;
@@ -30,6 +10,8 @@ mod row;
 
 #[cfg(target_arch = "wasm32")]
 pub use connection::{CancelHandle, Connection};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use cursor::CHUNK;
 #[cfg(target_arch = "wasm32")]
 pub use cursor::{CallCancel, Cancelling, Cursor};
 pub use row::{ColumnIndex, FromValue, Row};

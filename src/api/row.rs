@@ -152,15 +152,6 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
-impl FromValue for i64 {
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Int(i) => Ok(*i),
-            v => Err(mismatch(v, "i64")),
-        }
-    }
-}
-
 macro_rules! from_int {
     ($($t:ty),*) => {$(
         impl FromValue for $t {
@@ -176,22 +167,26 @@ macro_rules! from_int {
 }
 from_int!(i32, i16, i8, u64, u32, u16);
 
-impl FromValue for f64 {
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Float(f) => Ok(*f),
-            v => Err(mismatch(v, "f64")),
+/// `FromValue` for the types one variant holds as they are.
+macro_rules! from_variant {
+    ($($t:ty => $variant:ident, $want:literal;)*) => {$(
+        impl FromValue for $t {
+            fn from_value(value: &Value) -> std::result::Result<Self, String> {
+                match value {
+                    Value::$variant(v) => Ok(v.clone()),
+                    v => Err(mismatch(v, $want)),
+                }
+            }
         }
-    }
+    )*};
 }
-
-impl FromValue for bool {
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Bool(b) => Ok(*b),
-            v => Err(mismatch(v, "bool")),
-        }
-    }
+from_variant! {
+    i64 => Int, "i64";
+    f64 => Float, "f64";
+    bool => Bool, "bool";
+    Vec<u8> => Bytes, "Vec<u8>";
+    [u8; 16] => Uuid, "a UUID ([u8; 16])";
+    Interval => Interval, "Interval";
 }
 
 impl FromValue for String {
@@ -200,34 +195,6 @@ impl FromValue for String {
         match value {
             Value::Text(s) | Value::Decimal(s) | Value::Json(s) => Ok(s.clone()),
             v => Err(mismatch(v, "String")),
-        }
-    }
-}
-
-impl FromValue for Vec<u8> {
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Bytes(b) => Ok(b.clone()),
-            v => Err(mismatch(v, "Vec<u8>")),
-        }
-    }
-}
-
-impl FromValue for [u8; 16] {
-    /// A UUID's bytes.
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Uuid(u) => Ok(*u),
-            v => Err(mismatch(v, "a UUID ([u8; 16])")),
-        }
-    }
-}
-
-impl FromValue for Interval {
-    fn from_value(value: &Value) -> std::result::Result<Self, String> {
-        match value {
-            Value::Interval(i) => Ok(*i),
-            v => Err(mismatch(v, "Interval")),
         }
     }
 }

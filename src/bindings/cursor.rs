@@ -16,9 +16,6 @@ use crate::core::Row;
 use crate::{CallCancel, Cancelling};
 use crate::{Error, Result};
 
-/// Rows converted per step of fetchall().
-const FETCHALL_CHUNK: usize = 4096;
-
 struct CursorInner {
     api: crate::Cursor,
     conn: Rc<ConnInner>,
@@ -172,8 +169,8 @@ impl Cursor {
             // chunk (each round trip), not the whole result.
             let all = Array::new();
             loop {
-                let rows = inner.fetch(FETCHALL_CHUNK).await?;
-                let last = rows.len() < FETCHALL_CHUNK;
+                let rows = inner.fetch(crate::api::CHUNK).await?;
+                let last = rows.len() < crate::api::CHUNK;
                 inner.append_rows(&all, rows)?;
                 if last {
                     return Ok(all.into());

@@ -168,10 +168,11 @@ async function sqlalchemyInChromium() {
   if (sqlalchemy.length < 2 || !typing) throw new Error("target/wheels lacks SQLAlchemy 2.0 and 2.1 or typing_extensions: run .ci/run");
   const page = `<!doctype html><script type="module">
     import { loadPyodide } from "/pyodide/pyodide.mjs";
-    window.run = async (sqlalchemyWheel, tests, env) => {
+    window.run = async (sqlalchemyWheel, tests, helpers, env) => {
       const pyodide = await loadPyodide({ indexURL: "/pyodide/" });
       await pyodide.loadPackage(["/wheels/${typing}", "/wheels/" + sqlalchemyWheel, "/dist/${wheel}"]);
       pyodide.FS.writeFile("/home/pyodide/test_sqlalchemy.py", tests);
+      pyodide.FS.writeFile("/home/pyodide/test_webdbc.py", helpers);
       pyodide.globals.set("env_json", JSON.stringify(env));
       return JSON.parse(await pyodide.runPythonAsync(\`
 import json, sys
@@ -182,7 +183,7 @@ json.dumps(test_sqlalchemy.run(json.loads(env_json)))
     };
     window.ready = true;
   </script>`;
-  const tests = await readFile(join(here, "test_sqlalchemy.py"), "utf8");
+  const saTests = await readFile(join(here, "test_sqlalchemy.py"), "utf8");
   const server = await serveFiles({
     pages: { "/": ["text/html", page] },
     dirs: { "/pyodide/": join(here, "../node_modules/pyodide/"), "/dist/": join(root, "dist/"), "/wheels/": wheels + "/" },
@@ -195,7 +196,7 @@ json.dumps(test_sqlalchemy.run(json.loads(env_json)))
       tab.on("pageerror", (e) => console.error("page error:", e.message));
       await tab.goto(`${server.url}/`);
       await tab.waitForFunction(() => window.ready === true);
-      out.push(...(await tab.evaluate(([w, t, e]) => window.run(w, t, e), [wheel, tests, env])));
+      out.push(...(await tab.evaluate(([w, t, h, e]) => window.run(w, t, h, e), [wheel, saTests, tests, env])));
       await tab.close();
     }
     return out;

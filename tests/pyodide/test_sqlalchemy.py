@@ -12,26 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 import webdbc
+from test_webdbc import eq, raises  # the module's own tests' helpers (run.mjs writes both)
 
 ENV = {}
 
 
 def relay():
     return {"relay": ENV["WEBDBC_TEST_RELAY"]}
-
-
-def eq(actual, expected, what):
-    assert actual == expected, f"{what}: expected {expected!r}, got {actual!r}"
-
-
-def raises(cls, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except cls as e:
-        return e
-    except Exception as e:  # noqa: BLE001
-        raise AssertionError(f"expected {cls.__name__}, got {type(e).__name__}: {e}") from None
-    raise AssertionError(f"expected {cls.__name__}, but it succeeded")
 
 
 def after_scheme(url):

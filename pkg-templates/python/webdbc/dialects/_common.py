@@ -141,8 +141,9 @@ class WebdbcDialect(default.DefaultDialect):
     supports_sane_multi_rowcount = True
     supports_multivalues_insert = True
     postfetch_lastrowid = False
-    # The URL scheme webdbc's engine knows this backend by.
+    # The URL scheme webdbc's engine knows this backend by, and options every connection gets.
     webdbc_scheme = None
+    webdbc_defaults = {}
 
     @classmethod
     def import_dbapi(cls):
@@ -151,7 +152,7 @@ class WebdbcDialect(default.DefaultDialect):
         return webdbc
 
     def create_connect_args(self, url):
-        return connect_args(url, self.webdbc_scheme)
+        return connect_args(url, self.webdbc_scheme, self.webdbc_defaults)
 
     def _get_server_version_info(self, connection):
         return None

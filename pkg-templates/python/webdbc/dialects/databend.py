@@ -9,12 +9,8 @@ class DatabendDialect(InformationSchemaDialect):
     name = "databend"
     webdbc_scheme = "databend"
 
-    def create_connect_args(self, url):
-        self._database = url.database or "default"
-        return super().create_connect_args(url)
-
     def _get_default_schema_name(self, connection):
-        return self._database
+        return connection.engine.url.database or "default"
 
     def get_isolation_level_values(self, dbapi_connection):
         return ("AUTOCOMMIT", "SERIALIZABLE")

@@ -17,12 +17,8 @@ class DatabricksDialect(InformationSchemaDialect):
     webdbc_scheme = "databricks"
     preparer = _Preparer
 
-    def create_connect_args(self, url):
-        self._schema = url.query.get("schema") or "default"
-        return super().create_connect_args(url)
-
     def _get_default_schema_name(self, connection):
-        return self._schema
+        return connection.engine.url.query.get("schema") or "default"
 
 
 dialect = DatabricksDialect

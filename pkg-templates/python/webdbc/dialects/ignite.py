@@ -9,15 +9,14 @@ import re
 
 _DDL = re.compile(r"\s*(CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
-from ._common import WebdbcDialect, connect_args, nullable
+from ._common import WebdbcDialect, nullable
 
 
 class IgniteDialect(WebdbcDialect):
     name = "ignite"
     webdbc_scheme = "ignite"
+    webdbc_defaults = {"autocommit": False}
 
-    def create_connect_args(self, url):
-        return connect_args(url, "ignite", {"autocommit": False})
 
     def _get_default_schema_name(self, connection):
         return "PUBLIC"

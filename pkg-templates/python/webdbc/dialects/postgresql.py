@@ -53,14 +53,17 @@ class _Interval(_Cast, pg_types.INTERVAL):
     pass
 
 
-class _JSON(_Cast, pg_types.JSON):
+class _ParsedJSON(_Cast):
     def result_processor(self, dialect, coltype):
         return None  # webdbc hands JSON over parsed
 
 
-class _JSONB(_Cast, pg_types.JSONB):
-    def result_processor(self, dialect, coltype):
-        return None
+class _JSON(_ParsedJSON, pg_types.JSON):
+    pass
+
+
+class _JSONB(_ParsedJSON, pg_types.JSONB):
+    pass
 
 
 class _NumericResult:

@@ -3,15 +3,13 @@
 `webdbc.connect`. QuestDB has no transactions to speak of: connections are in autocommit mode.
 Reflection reads `SHOW TABLES` and `SHOW COLUMNS FROM`."""
 
-from ._common import WebdbcDialect, connect_args
+from ._common import WebdbcDialect
 
 
 class QuestDialect(WebdbcDialect):
     name = "questdb"
     webdbc_scheme = "questdb"
-
-    def create_connect_args(self, url):
-        return connect_args(url, "questdb", {"autocommit": True})
+    webdbc_defaults = {"autocommit": True}
 
     def _table_names_sql(self, schema):
         return "SHOW TABLES", ()
