@@ -10,7 +10,7 @@ mod row;
 
 #[cfg(target_arch = "wasm32")]
 pub use connection::{CancelHandle, Connection};
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 pub(crate) use cursor::CHUNK;
 #[cfg(target_arch = "wasm32")]
 pub use cursor::{CallCancel, Cancelling, Cursor};
