@@ -495,3 +495,136 @@ async fn close_ends_an_open_result_and_the_session() {
     assert!(e.message.contains("connection is closed"), "{e}");
     assert_eq!(e.origin, Origin::Client);
 }
+
+/// A TCP transport that counts round trips: each time the client waits for a reply to bytes
+/// it sent (a send, then a receive).
+struct Counted {
+    inner: Tcp,
+    sent_since_recv: bool,
+    round_trips: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+impl webdbc::core::transport::Transport for Counted {
+    async fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.sent_since_recv = true;
+        self.inner.send(bytes).await
+    }
+
+    async fn recv(&mut self) -> Result<Vec<u8>> {
+        if std::mem::take(&mut self.sent_since_recv) {
+            self.round_trips.set(self.round_trips.get() + 1);
+        }
+        self.inner.recv().await
+    }
+
+    fn close(&mut self) {
+        self.inner.close()
+    }
+}
+
+async fn counted(
+    autocommit: bool,
+) -> (
+    Connection<PgSession<Counted>>,
+    std::rc::Rc<std::cell::Cell<u32>>,
+) {
+    let mut cfg = PgConfig::from_url(&url("WEBDBC_TEST_PG")).unwrap();
+    cfg.autocommit = Some(autocommit);
+    let tcp = tokio::net::TcpStream::connect((cfg.host.as_str(), cfg.port))
+        .await
+        .unwrap();
+    let round_trips = std::rc::Rc::new(std::cell::Cell::new(0));
+    let io = Counted {
+        inner: Stream::new(tcp).0,
+        sent_since_recv: false,
+        round_trips: round_trips.clone(),
+    };
+    let conn = Connection::new(PgSession::connect(io, &cfg).await.unwrap());
+    (conn, round_trips)
+}
+
+#[tokio::test]
+async fn a_small_query_is_one_round_trip_from_execute_to_its_rows() {
+    for autocommit in [true, false] {
+        let (conn, round_trips) = counted(autocommit).await;
+        let cur = conn.cursor().unwrap();
+        for i in 0..5 {
+            let before = round_trips.get();
+            cur.execute("SELECT $1::int", Params::Positional(vec![Value::Int(i)]))
+                .await
+                .unwrap();
+            assert_eq!(ints(&cur.fetch(10).await.unwrap()), vec![i]);
+            // The first query in a transaction carries its BEGIN in the same flight.
+            assert_eq!(
+                round_trips.get() - before,
+                1,
+                "query {i}, autocommit {autocommit}"
+            );
+        }
+        // The Sync left unread is read before a commit or a write in autocommit.
+        if autocommit {
+            cur.execute("SET application_name = 'counted'", Params::none())
+                .await
+                .unwrap();
+        } else {
+            conn.commit().await.unwrap();
+        }
+        cur.execute("SHOW application_name", Params::none())
+            .await
+            .unwrap();
+        let want = if autocommit { "counted" } else { "webdbc" };
+        assert_eq!(
+            cur.fetch(1).await.unwrap(),
+            vec![vec![Value::Text(want.into())]]
+        );
+        conn.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_read_that_fails_at_its_commit_is_reported_by_the_next_call() {
+    // A SELECT whose function writes a row that breaks a deferred constraint: in autocommit
+    // its implicit commit fails at Sync, whose reply the next call reads.
+    let conn = connect_url("WEBDBC_TEST_PG").await.unwrap();
+    let cur = conn.cursor().unwrap();
+    cur.execute(
+        "CREATE TABLE defer_parent (id int PRIMARY KEY); \
+         CREATE TABLE defer_child (pid int REFERENCES defer_parent DEFERRABLE INITIALLY DEFERRED); \
+         CREATE FUNCTION defer_orphan() RETURNS int LANGUAGE sql AS \
+         'INSERT INTO defer_child VALUES (42) RETURNING 1'",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    for next in ["SELECT 2", "INSERT INTO defer_parent VALUES (7)"] {
+        cur.execute("SELECT defer_orphan()", Params::none())
+            .await
+            .unwrap();
+        assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![1]);
+        let err = cur.execute(next, Params::none()).await.unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("23503"), "{next}: {err}");
+        assert_eq!(err.kind, ErrorKind::Integrity);
+        assert!(
+            err.message
+                .starts_with("the previous statement failed at its commit: "),
+            "{}",
+            err.message
+        );
+    }
+    // Nothing was committed, the statement behind the failed commit included, and the session
+    // goes on.
+    cur.execute(
+        "SELECT (SELECT count(*) FROM defer_child) + (SELECT count(*) FROM defer_parent)",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![0]);
+    cur.execute(
+        "DROP FUNCTION defer_orphan(); DROP TABLE defer_child, defer_parent",
+        Params::none(),
+    )
+    .await
+    .unwrap();
+    conn.close().await;
+}

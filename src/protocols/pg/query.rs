@@ -35,10 +35,24 @@ impl<T: Transport> PgSession<T> {
     /// Runs one statement: its first batch of rows, or what it did.
     pub(super) async fn query(&mut self, sql: &str, params: Params) -> Result<Outcome> {
         self.usable()?;
-        self.discard().await?;
         let sql::Bound {
             scanned, values, ..
         } = sql::bind(sql, params, Marker::Dollar)?;
+        let autocommitted_write = self.autocommit && self.tx_status == b'I' && scanned.writes;
+        // Sent behind the last result's Sync, without waiting for its ReadyForQuery. In a
+        // transaction that Sync commits nothing and cannot fail; in autocommit it can (a read
+        // that wrote, through a function), so only a read goes behind it: dropped if it does.
+        let behind_sync = self.ready_owed
+            && self.open.is_none()
+            && scanned.statement_count == 1
+            && !scanned.copy_stream
+            && (!self.autocommit || (scanned.may_return_rows && !scanned.writes));
+        if behind_sync {
+            self.ready_owed = false;
+            self.deferred = None;
+        } else {
+            self.discard().await?;
+        }
         if scanned.copy_stream && scanned.statement_count == 1 {
             return Err(copy_not_supported());
         }
@@ -65,7 +79,6 @@ impl<T: Transport> PgSession<T> {
         // Otherwise rows come fetch_size at a time; a wrong guess costs memory, never rows.
         // ...except a write in autocommit: it must be committed when execute() returns, and the
         // implicit transaction commits only at Sync.
-        let autocommitted_write = self.autocommit && self.tx_status == b'I' && scanned.writes;
         let streaming = scanned.may_return_rows && !autocommitted_write;
         frontend::execute("", if streaming { self.fetch_size } else { 0 }, &mut out)
             .map_err(Error::malformed)?;
@@ -76,6 +89,11 @@ impl<T: Transport> PgSession<T> {
         }
         self.send(&out).await?;
         let sync_sent = !streaming;
+        if behind_sync {
+            if let Some(e) = self.sync_up(true).await? {
+                return Err(self.resync(Self::failed_at_commit(e), sync_sent).await);
+            }
+        }
         if begin {
             if let Err(e) = self.read_simple(None).await {
                 return Err(self.resync(e, sync_sent).await);
@@ -297,9 +315,28 @@ impl<T: Transport> PgSession<T> {
         Ok(out)
     }
 
-    /// Ends the flight of a completed result.
+    /// The error of a Sync whose reply was left for the next operation: only an implicit commit
+    /// fails there (a read that wrote, through a function), and the statement waiting behind it
+    /// is dropped unrun or unread.
+    pub(super) fn failed_at_commit(mut e: Error) -> Error {
+        e.message = format!("the previous statement failed at its commit: {}", e.message);
+        e
+    }
+
+    /// Ends the flight of a completed result. A Sync not yet sent is sent, and its reply left for
+    /// the next operation: no write waits on it (a write in autocommit was sent with its Sync,
+    /// and is committed when execute returns), so the rows are the caller's one round trip after
+    /// execute. ReadyForQuery only confirms the transaction status the session already knows.
     pub(super) async fn finish(&mut self, sync_sent: bool) -> Result<()> {
-        match self.sync_up(sync_sent).await? {
+        if !sync_sent {
+            self.open = None;
+            let mut out = BytesMut::new();
+            frontend::sync(&mut out);
+            self.send(&out).await?;
+            self.ready_owed = true;
+            return Ok(());
+        }
+        match self.sync_up(true).await? {
             Some(e) => Err(e),
             None => Ok(()),
         }

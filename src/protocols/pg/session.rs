@@ -44,6 +44,9 @@ pub struct PgSession<T> {
     pub(super) deferred: Option<Error>,
     /// The largest message accepted (a row, mostly).
     pub(super) max_message_len: usize,
+    /// A Sync was sent after a complete result and its ReadyForQuery is still on the wire: the
+    /// next operation reads it first, so a small query costs one round trip.
+    pub(super) ready_owed: bool,
 }
 
 impl<T: Transport> PgSession<T> {
@@ -62,6 +65,7 @@ impl<T: Transport> PgSession<T> {
             open: None,
             deferred: None,
             max_message_len: cfg.max_message_bytes as usize,
+            ready_owed: false,
         };
         let mut out = BytesMut::new();
         let params = cfg.startup_params();
@@ -262,6 +266,11 @@ impl<T: Transport> Backend for PgSession<T> {
 
     async fn discard(&mut self) -> Result<()> {
         self.deferred = None;
+        if std::mem::take(&mut self.ready_owed) {
+            if let Some(e) = self.sync_up(true).await? {
+                return Err(Self::failed_at_commit(e));
+            }
+        }
         if self.open.is_none() {
             return Ok(());
         }
