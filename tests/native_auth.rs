@@ -1,6 +1,6 @@
 //! Authentication exchanges against a scripted server, with the vectors of
-//! shared/protocols/postgres-wire.md. The server side is computed here independently of
-//! postgres-protocol (hmac/sha2), so a bug on one side cannot hide in both. Replies are delivered
+//! shared/protocols/postgres-wire.md. The server side is computed here independently of the
+//! client (other hmac/sha2 versions), so a bug on one side cannot hide in both. Replies are delivered
 //! one byte per chunk: the session must reassemble messages split at every boundary.
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use hmac_for_tests::{Hmac, Mac};
+use sha2_for_tests::{Digest, Sha256};
 use webdbc::core::transport::Transport;
 use webdbc::protocols::pg::{PgConfig, PgSession};
 use webdbc::{Error, ErrorKind, Result};

@@ -1,10 +1,12 @@
-//! PostgreSQL frontend/backend protocol v3. Message codecs and SCRAM come from `postgres-protocol`
-//! (sans-IO); this module adds configuration, the session state machine and value codecs.
+//! PostgreSQL frontend/backend protocol v3. Message codecs come from `postgres-protocol` (sans-IO);
+//! this module adds configuration, SCRAM with its key cache, the session state machine and value
+//! codecs.
 
 mod cancel;
 mod error;
 mod query;
 mod query_many;
+mod scram;
 mod session;
 mod simple_query;
 mod startup;

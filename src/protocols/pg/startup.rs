@@ -2,18 +2,21 @@
 
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
-use postgres_protocol::authentication::{md5_hash, sasl};
+use postgres_protocol::authentication::md5_hash;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
+use super::scram::Scram;
 use super::session::PgSession;
 use super::PgConfig;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::transport::Transport;
 
+const SCRAM_SHA_256: &str = "SCRAM-SHA-256";
+
 impl<T: Transport> PgSession<T> {
     pub(super) async fn authenticate(&mut self, cfg: &PgConfig) -> Result<()> {
-        let mut scram: Option<sasl::ScramSha256> = None;
+        let mut scram: Option<Scram> = None;
         while self.buf.is_empty() {
             let chunk = self.io.recv().await.map_err(|e| self.fail(e))?;
             self.buf.extend_from_slice(&chunk);
@@ -45,26 +48,22 @@ impl<T: Transport> PgSession<T> {
                     let mut mechanisms = body.mechanisms();
                     let mut offered = false;
                     while let Some(m) = mechanisms.next().map_err(Error::malformed)? {
-                        offered |= m == sasl::SCRAM_SHA_256;
+                        offered |= m == SCRAM_SHA_256;
                     }
                     if !offered {
                         return Err(Error::not_supported("the server offers no SASL mechanism this driver supports (SCRAM-SHA-256)"));
                     }
-                    // No channel binding: TLS, if any, ends at the relay, so there is no channel to bind.
-                    let s = sasl::ScramSha256::new(password()?.as_bytes(), sasl::ChannelBinding::unsupported());
-                    frontend::sasl_initial_response(sasl::SCRAM_SHA_256, s.message(), &mut out).map_err(Error::malformed)?;
+                    let s = Scram::new(password()?)?;
+                    frontend::sasl_initial_response(SCRAM_SHA_256, &s.client_first(), &mut out).map_err(Error::malformed)?;
                     scram = Some(s);
                 }
                 Message::AuthenticationSaslContinue(body) => {
                     let s = scram.as_mut().ok_or_else(|| Error::malformed("SASL continue before SASL start"))?;
-                    s.update(body.data()).map_err(|e| Error::operational(format!("SCRAM authentication failed: {e}")))?;
-                    frontend::sasl_response(s.message(), &mut out).map_err(Error::malformed)?;
+                    frontend::sasl_response(&s.client_final(body.data())?, &mut out).map_err(Error::malformed)?;
                 }
                 Message::AuthenticationSaslFinal(body) => {
-                    let s = scram.as_mut().ok_or_else(|| Error::malformed("SASL final before SASL start"))?;
-                    s.finish(body.data()).map_err(|e| {
-                        Error::operational(format!("SCRAM authentication failed: the server's signature did not verify ({e})"))
-                    })?;
+                    let s = scram.as_ref().ok_or_else(|| Error::malformed("SASL final before SASL start"))?;
+                    s.verify(body.data())?;
                     continue;
                 }
                 Message::AuthenticationKerberosV5
