@@ -1,7 +1,7 @@
 //! Values between Rust and JavaScript: result cells to JS values as the connect options ask,
 //! parameters from JS values, and PEP 249 descriptions.
 
-use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
+use js_sys::{Array, BigInt, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -53,7 +53,124 @@ pub(super) fn column_to_js(c: &Column) -> JsValue {
     o.into()
 }
 
-/// Converts `rows` of a result with columns `cols` and appends them to `out`.
+#[wasm_bindgen(module = "/src/bindings/rows.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = buildRows, catch)]
+    #[allow(clippy::too_many_arguments)]
+    fn build_rows(
+        out: &Array,
+        count: u32,
+        width: u32,
+        names: &JsValue,
+        tags: &[u8],
+        nums: &[f64],
+        text: &str,
+        lens: &[u32],
+        objects: &Array,
+    ) -> std::result::Result<(), JsValue>;
+}
+
+/// What a cell of a packed batch is, for rows.js.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Tag {
+    Null = 0,
+    Number = 1,
+    True = 2,
+    False = 3,
+    Text = 4,
+    BigInt = 5,
+    BigIntText = 6,
+    Json = 7,
+    Date = 8,
+    Object = 9,
+}
+
+/// A batch of rows as rows.js takes it (see there).
+#[derive(Default)]
+struct Packed {
+    tags: Vec<u8>,
+    nums: Vec<f64>,
+    text: String,
+    /// Each text piece's length in UTF-16 units, JS's string length.
+    lens: Vec<u32>,
+    objects: Vec<JsValue>,
+}
+
+impl Packed {
+    fn number(&mut self, tag: Tag, n: f64) {
+        self.tags.push(tag as u8);
+        self.nums.push(n);
+    }
+
+    /// A text piece written by `write` onto the batch's text.
+    fn text(&mut self, tag: Tag, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let piece = &self.text[start..];
+        let len = if piece.is_ascii() {
+            piece.len()
+        } else {
+            piece.encode_utf16().count()
+        };
+        self.tags.push(tag as u8);
+        self.lens.push(len as u32);
+    }
+
+    fn object(&mut self, v: JsValue) {
+        self.tags.push(Tag::Object as u8);
+        self.objects.push(v);
+    }
+
+    /// One cell, as [`value_to_js`] would give it.
+    fn push(&mut self, v: Value, int64: bool, c: &Convert) -> Result<()> {
+        let safe = |i: i64| (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&i);
+        match v {
+            Value::Null => self.tags.push(Tag::Null as u8),
+            Value::Bool(b) => self.tags.push(if b { Tag::True } else { Tag::False } as u8),
+            Value::Int(i) if !int64 && safe(i) => self.number(Tag::Number, i as f64),
+            Value::Int(i) => match c.int64 {
+                Int64Mode::BigInt if safe(i) => self.number(Tag::BigInt, i as f64),
+                Int64Mode::BigInt => self.text(Tag::BigIntText, |t| t.push_str(&i.to_string())),
+                _ => self.object(value_to_js(v, int64, c)?),
+            },
+            Value::Float(f) => self.number(Tag::Number, f),
+            Value::Decimal(s) if int64 && matches!(c.int64, Int64Mode::BigInt) => {
+                self.text(Tag::BigIntText, |t| t.push_str(&s))
+            }
+            Value::Decimal(_) if int64 || c.numeric_as_number => {
+                self.object(value_to_js(v, int64, c)?)
+            }
+            Value::Decimal(s) | Value::Text(s) => self.text(Tag::Text, |t| t.push_str(&s)),
+            Value::Json(s) if c.parse_json => self.text(Tag::Json, |t| t.push_str(&s)),
+            Value::Json(s) => self.text(Tag::Text, |t| t.push_str(&s)),
+            Value::Date(d) if c.dates_as_date => match d {
+                value::INFINITY_DAYS => self.number(Tag::Number, f64::INFINITY),
+                value::NEG_INFINITY_DAYS => self.number(Tag::Number, f64::NEG_INFINITY),
+                _ => self.number(Tag::Date, f64::from(d) * 86_400_000.0),
+            },
+            Value::Date(d) => self.text(Tag::Text, |t| value::write_date(t, d)),
+            Value::Time(t) => self.text(Tag::Text, |s| value::write_time(s, t)),
+            Value::Timestamp(t) | Value::TimestampTz(t) if c.dates_as_date => match t {
+                value::INFINITY_MICROS => self.number(Tag::Number, f64::INFINITY),
+                value::NEG_INFINITY_MICROS => self.number(Tag::Number, f64::NEG_INFINITY),
+                // JS dates hold milliseconds: microseconds are truncated toward the past.
+                _ => self.number(Tag::Date, t.div_euclid(1000) as f64),
+            },
+            Value::Timestamp(t) => self.text(Tag::Text, |s| value::write_timestamp(s, t, false)),
+            Value::TimestampTz(t) => self.text(Tag::Text, |s| value::write_timestamp(s, t, true)),
+            Value::Interval(iv) => {
+                self.text(Tag::Text, |s| s.push_str(&value::format_interval(iv)))
+            }
+            Value::Uuid(u) => self.text(Tag::Text, |s| s.push_str(&value::format_uuid(&u))),
+            Value::Bytes(_) | Value::Array(_) => self.object(value_to_js(v, int64, c)?),
+        }
+        Ok(())
+    }
+}
+
+/// Converts `rows` of a result with columns `cols` and appends them to `out`: packed here, built
+/// by rows.js in one call.
 pub(super) fn append_rows(
     out: &Array,
     cols: &[Column],
@@ -61,32 +178,44 @@ pub(super) fn append_rows(
     convert: &Convert,
 ) -> Result<()> {
     let int64: Vec<bool> = cols.iter().map(|c| c.logical.is_int64()).collect();
-    // Keys only for object rows: this runs for every fetch, fetchone included.
-    let names: Vec<JsValue> = match convert.rows_as_objects {
+    let count = rows.len() as u32;
+    let mut packed = Packed::default();
+    for row in rows {
+        if row.len() != cols.len() {
+            return Err(Error::malformed("a row's width differs from its columns'"));
+        }
+        for (v, &int64) in row.into_iter().zip(&int64) {
+            packed.push(v, int64, convert)?;
+        }
+    }
+    // Keys only for object rows.
+    let names: JsValue = match convert.rows_as_objects {
         true => cols
             .iter()
             .map(|c| JsValue::from(c.name.as_str()))
-            .collect(),
-        false => Vec::new(),
+            .collect::<Array>()
+            .into(),
+        false => JsValue::NULL,
     };
-    let start = out.length();
-    for (i, row) in rows.into_iter().enumerate() {
-        let js_row: JsValue = if convert.rows_as_objects {
-            let o = Object::new();
-            for (j, v) in row.into_iter().enumerate() {
-                let _ = Reflect::set(&o, &names[j], &value_to_js(v, int64[j], convert)?);
-            }
-            o.into()
-        } else {
-            let a = Array::new_with_length(row.len() as u32);
-            for (j, v) in row.into_iter().enumerate() {
-                a.set(j as u32, value_to_js(v, int64[j], convert)?);
-            }
-            a.into()
-        };
-        out.set(start + i as u32, js_row);
-    }
-    Ok(())
+    let objects: Array = packed.objects.iter().collect();
+    build_rows(
+        out,
+        count,
+        cols.len() as u32,
+        &names,
+        &packed.tags,
+        &packed.nums,
+        &packed.text,
+        &packed.lens,
+        &objects,
+    )
+    .map_err(|e| {
+        let why = e.dyn_ref::<js_sys::Error>().map_or_else(
+            || "a value JS cannot take".to_string(),
+            |e| String::from(e.message()),
+        );
+        Error::data(why)
+    })
 }
 
 /// 2^53 - 1: the largest integer a JS number holds exactly.

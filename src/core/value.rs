@@ -127,7 +127,12 @@ pub fn parse_timestamp(s: &str) -> Option<(i64, Option<i64>)> {
     if !frac.bytes().all(|b| b.is_ascii_digit()) || frac.bytes().skip(6).any(|b| b != b'0') {
         return None;
     }
-    let micros: i64 = format!("{:0<6}", &frac[..frac.len().min(6)]).parse().ok()?;
+    let digits = &frac.as_bytes()[..frac.len().min(6)];
+    let micros = digits
+        .iter()
+        .chain(std::iter::repeat(&b'0'))
+        .take(6)
+        .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     let micros = checked_micros((y, m, day), (h, mi, whole.parse().ok()?), micros)?;
     Some((micros, offset))
 }
@@ -160,55 +165,100 @@ pub fn checked_micros(
 
 /// ISO 8601 date; years outside 0..=9999 get a sign and six digits, as ISO's expanded form.
 pub fn format_date(days: i32) -> String {
+    let mut s = String::with_capacity(10);
+    write_date(&mut s, days);
+    s
+}
+
+/// [`format_date`] onto `out`: these run for every date and timestamp of a result, so they
+/// write digits themselves rather than through `format!`.
+pub fn write_date(out: &mut String, days: i32) {
     match days {
-        INFINITY_DAYS => "infinity".into(),
-        NEG_INFINITY_DAYS => "-infinity".into(),
+        INFINITY_DAYS => out.push_str("infinity"),
+        NEG_INFINITY_DAYS => out.push_str("-infinity"),
         _ => {
             let (y, m, d) = civil_from_days(i64::from(days));
-            format!("{}-{m:02}-{d:02}", format_year(y))
+            write_year(out, y);
+            out.push('-');
+            push_digits(out, u64::from(m), 2);
+            out.push('-');
+            push_digits(out, u64::from(d), 2);
         }
     }
 }
 
-fn format_year(y: i64) -> String {
+fn write_year(out: &mut String, y: i64) {
     if (0..=9999).contains(&y) {
-        format!("{y:04}")
-    } else if y < 0 {
-        format!("-{:06}", -y)
+        push_digits(out, y as u64, 4);
     } else {
-        format!("+{y:06}")
+        out.push(if y < 0 { '-' } else { '+' });
+        push_digits(out, y.unsigned_abs(), 6);
     }
 }
 
-/// `HH:MM:SS[.ffffff]` with trailing zeros of the fraction dropped.
+/// `n` in decimal, zero-padded to at least `width` digits.
+fn push_digits(out: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut at = buf.len();
+    let mut n = n;
+    while n > 0 || buf.len() - at < width {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(buf[at..].iter().map(|&b| b as char));
+}
+
+/// `HH:MM:SS[.ffffff]` of microseconds since midnight.
 pub fn format_time(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
-    push_fraction(&mut s, frac);
+    let mut s = String::with_capacity(15);
+    write_time(&mut s, micros);
     s
+}
+
+/// [`format_time`] onto `out`.
+pub fn write_time(out: &mut String, micros: i64) {
+    let secs = micros.div_euclid(1_000_000);
+    for (i, part) in [secs / 3600, secs / 60 % 60, secs % 60]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(':');
+        }
+        push_digits(out, part as u64, 2);
+    }
+    push_fraction(out, micros.rem_euclid(1_000_000));
 }
 
 fn push_fraction(s: &mut String, frac: i64) {
     if frac != 0 {
-        let f = format!(".{frac:06}");
-        s.push_str(f.trim_end_matches('0'));
+        let mut digits = String::with_capacity(6);
+        push_digits(&mut digits, frac as u64, 6);
+        s.push('.');
+        s.push_str(digits.trim_end_matches('0'));
     }
 }
 
 /// ISO 8601 `YYYY-MM-DDTHH:MM:SS[.ffffff]`, with `Z` when `utc`.
 pub fn format_timestamp(micros: i64, utc: bool) -> String {
+    let mut s = String::with_capacity(27);
+    write_timestamp(&mut s, micros, utc);
+    s
+}
+
+/// [`format_timestamp`] onto `out`.
+pub fn write_timestamp(out: &mut String, micros: i64, utc: bool) {
     match micros {
-        INFINITY_MICROS => "infinity".into(),
-        NEG_INFINITY_MICROS => "-infinity".into(),
+        INFINITY_MICROS => out.push_str("infinity"),
+        NEG_INFINITY_MICROS => out.push_str("-infinity"),
         _ => {
-            let days = micros.div_euclid(86_400_000_000);
-            let rest = micros.rem_euclid(86_400_000_000);
-            let mut s = format!("{}T{}", format_date(days as i32), format_time(rest));
+            write_date(out, micros.div_euclid(86_400_000_000) as i32);
+            out.push('T');
+            write_time(out, micros.rem_euclid(86_400_000_000));
             if utc {
-                s.push('Z');
+                out.push('Z');
             }
-            s
         }
     }
 }
@@ -341,6 +391,8 @@ mod tests {
             format_date(days_from_civil(-44, 3, 15) as i32),
             "-000044-03-15"
         );
+        let y10k = days_from_civil(10_000, 1, 1) as i32;
+        assert_eq!(format_date(y10k), "+010000-01-01");
         assert_eq!(format_time(3_723_000_500), "01:02:03.0005");
         assert_eq!(
             format_timestamp(1_700_000_000_123_456, true),
