@@ -116,7 +116,7 @@ pub fn basic_auth(user: &str, password: &str) -> String {
 
 /// Parses a JSON reply into its typed shape (numbers kept exact: serde_json's
 /// `arbitrary_precision`). A reply of another shape is malformed.
-pub fn parse_reply<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T> {
+pub fn parse_reply<'a, T: serde::Deserialize<'a>>(resp: &'a Response) -> Result<T> {
     serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid reply: {e}")))
 }
 

@@ -87,17 +87,24 @@ pub fn decode_rows<T, C>(
     decode: impl Fn(&T, C) -> Result<Value>,
 ) -> Result<Vec<Row>> {
     rows.into_iter()
-        .map(|cells| {
-            if cells.len() != types.len() {
-                return Err(Error::malformed(format!(
-                    "a row of {} values in a result of {} columns",
-                    cells.len(),
-                    types.len()
-                )));
-            }
-            types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
-        })
+        .map(|cells| decode_row(cells, types, &decode))
         .collect()
+}
+
+/// One row of [`decode_rows`].
+pub fn decode_row<T, C>(
+    cells: Vec<C>,
+    types: &[T],
+    decode: impl Fn(&T, C) -> Result<Value>,
+) -> Result<Row> {
+    if cells.len() != types.len() {
+        return Err(Error::malformed(format!(
+            "a row of {} values in a result of {} columns",
+            cells.len(),
+            types.len()
+        )));
+    }
+    types.iter().zip(cells).map(|(t, c)| decode(t, c)).collect()
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ async function measure() {
       }
       const auth = "Basic " + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64");
       const t = performance.now();
-      const res = await fetch(`http://${url.host}/_sql`, {
+      const res = await fetch(`http://${url.host}/_sql?types=true`, { // the request webdbc sends
         method: "POST",
         headers: { "content-type": "application/json", authorization: auth },
         body: JSON.stringify({ stmt: sql }),

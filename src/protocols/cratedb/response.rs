@@ -1,20 +1,21 @@
 //! What CrateDB answers, as types: `/_sql` results, bulk results, errors and `GET /`.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{auth_failed, parse_reply, Response};
 
-/// A statement's result. Rows stay JSON until their column's type decodes them.
+/// A statement's result. Each cell stays the reply's text until its column's type decodes it.
 #[derive(Deserialize, Debug)]
-pub struct SqlResponse {
+pub struct SqlResponse<'a> {
     pub cols: Vec<String>,
     /// Type ids, one per column (`[100, inner]` for arrays); old servers leave them out.
     #[serde(default)]
     pub col_types: Option<Vec<Json>>,
-    #[serde(default)]
-    pub rows: Option<Vec<Vec<Json>>>,
+    #[serde(default, borrow)]
+    pub rows: Option<Vec<Vec<&'a RawValue>>>,
     #[serde(default)]
     pub rowcount: Option<i64>,
 }

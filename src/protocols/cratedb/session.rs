@@ -1,26 +1,32 @@
-//! A CrateDB session: each statement one `/_sql` request, whose whole result comes in one body
-//! and is decoded a batch at a time as the cursor fetches.
+//! A CrateDB session: each statement one `/_sql` request, whose whole result comes in one body,
+//! decoded at once and handed out a batch at a time as the cursor fetches.
 
 use std::rc::Rc;
 
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use super::config::CrateConfig;
 use super::response::{reply_error, server_error, BulkResponse, NodeInfo, SqlResponse};
-use super::types::{arg, decode, ColType};
+use super::types::{arg, decode_raw, ColType};
 use crate::core::error::{ErrorKind, Result};
 use crate::core::http::{parse_reply, HttpClient, Response};
-use crate::core::pages::{decode_rows, Pages};
+use crate::core::pages::{decode_row, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::{executemany_rowcount, Backend, Batch, Column, Error, Outcome, Params, Row};
 
-/// The rows of the open result not handed out yet, still JSON.
-type Rest = std::vec::IntoIter<Vec<Json>>;
+/// What is left of the open result: rows not handed out yet, then the failure that ended its
+/// decoding, if a row failed (the rows before it are the server's valid output).
+#[derive(Default)]
+struct Rest {
+    rows: std::vec::IntoIter<Row>,
+    failure: Option<Error>,
+}
 
 pub struct CrateSession<H> {
     http: H,
     cfg: CrateConfig,
-    open: Option<Pages<Vec<ColType>, Rest>>,
+    open: Option<Pages<(), Rest>>,
     /// The node's version, from `GET /` at connect.
     server_version: String,
 }
@@ -55,14 +61,34 @@ impl<H: HttpClient> CrateSession<H> {
     }
 }
 
-/// The next `n` rows of `rest`, decoded.
-fn next_rows(types: &[ColType], rest: &mut Rest, n: u32) -> Result<Vec<Row>> {
-    decode_rows(rest.by_ref().take(n as usize).collect(), types, decode)
+/// The next `n` rows of `rest`.
+fn next_rows(rest: &mut Rest, n: u32) -> Vec<Row> {
+    rest.rows.by_ref().take(n as usize).collect()
 }
 
 /// What is left of `rest`, if anything.
 fn remaining(rest: &mut Rest) -> Option<Rest> {
-    (rest.len() > 0).then(|| std::mem::take(rest))
+    (rest.rows.len() > 0 || rest.failure.is_some()).then(|| std::mem::take(rest))
+}
+
+/// Every row of a reply decoded at once (its text is not kept), up to the first that fails.
+fn decode_reply(raw: Vec<Vec<&RawValue>>, types: &[ColType]) -> Rest {
+    let mut rows = Vec::with_capacity(raw.len());
+    for cells in raw {
+        match decode_row(cells, types, decode_raw) {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                return Rest {
+                    rows: rows.into_iter(),
+                    failure: Some(e),
+                }
+            }
+        }
+    }
+    Rest {
+        rows: rows.into_iter(),
+        failure: None,
+    }
 }
 
 impl<H: HttpClient> Backend for CrateSession<H> {
@@ -88,20 +114,25 @@ impl<H: HttpClient> Backend for CrateSession<H> {
             .zip(&types)
             .map(|(name, t)| Column::new(name, t.name(), t.logical()))
             .collect();
-        let all = reply
+        let raw = reply
             .rows
             .ok_or_else(|| Error::malformed("no rows array in the reply"))?;
         let total = if rowcount >= 0 {
             rowcount
         } else {
-            all.len() as i64
+            raw.len() as i64
         };
-        let mut rest = all.into_iter();
-        let rows = next_rows(&types, &mut rest, self.cfg.fetch_size)?;
+        let mut rest = decode_reply(raw, &types);
+        if rest.rows.len() == 0 {
+            if let Some(e) = rest.failure {
+                return Err(e);
+            }
+        }
+        let rows = next_rows(&mut rest, self.cfg.fetch_size);
         let (outcome, open) = Pages::first(
             Rc::from(columns),
             rows,
-            types,
+            (),
             remaining(&mut rest),
             Some(total),
         );
@@ -174,16 +205,15 @@ impl<H: HttpClient> Backend for CrateSession<H> {
         let Some(open) = self.open.as_mut() else {
             return Ok(Batch::end(-1));
         };
-        match next_rows(&open.shape, &mut open.next, self.cfg.fetch_size) {
-            Ok(rows) => {
-                let rest = remaining(&mut open.next);
-                Ok(Pages::page(&mut self.open, rows, rest))
-            }
-            Err(e) => {
+        if open.next.rows.len() == 0 {
+            if let Some(e) = open.next.failure.take() {
                 self.open = None;
-                Err(e)
+                return Err(e);
             }
         }
+        let rows = next_rows(&mut open.next, self.cfg.fetch_size);
+        let rest = remaining(&mut open.next);
+        Ok(Pages::page(&mut self.open, rows, rest))
     }
 
     async fn discard(&mut self) -> Result<()> {
