@@ -46,12 +46,16 @@ mod api;
 #[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 #[doc(hidden)]
 pub mod bindings;
+// The Python module's value format is plain Rust: its unit tests run natively too.
 #[cfg(target_arch = "wasm32")]
 mod connect;
 #[doc(hidden)]
 pub mod core;
 #[doc(hidden)]
 pub mod protocols;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "bindings/tagged.rs"]
+mod tagged;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

@@ -199,13 +199,13 @@ impl Cursor {
         })
     }
 
-    /// The Python module's fetch: up to `size` rows as tagged JSON.
+    /// The Python module's fetch: up to `size` rows as tagged JSON, column by column.
     #[wasm_bindgen(js_name = fetchJson, unchecked_return_type = "Promise<string>")]
     pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
             let rows = inner.fetch(size as usize).await?;
-            Ok(tagged::rows_to_json(&rows).into())
+            Ok(tagged::rows_to_columns_json(&rows).into())
         })
     }
 

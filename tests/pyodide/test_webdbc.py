@@ -151,6 +151,23 @@ async def test_types_round_trip():
         e = await araises(webdbc.DataError, cur.fetchmany())
         assert "date" in str(e) and "2147483647" in str(e), e
         eq(await cur.fetchall(), [(dt.date(2024, 1, 3),)], "and the rest after it")
+        # Timestamp columns come over as date and time fields (one map onto datetime), NULLs
+        # kept in place; one beyond Python's years sends its column value by value, and fails
+        # its own row.
+        utc = dt.timezone.utc
+        await cur.execute("SELECT t, t::timestamp FROM (VALUES (1, timestamptz '0001-01-01 00:00:00+00'), (2, NULL), "
+                          "(3, '9999-12-31 23:59:59.999999+00'), (4, '2024-02-29 01:02:03.000004+00')) v(i, t) ORDER BY i")
+        eq(await cur.fetchall(), [
+            (dt.datetime(1, 1, 1, tzinfo=utc), dt.datetime(1, 1, 1)), (None, None),
+            (dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=utc), dt.datetime(9999, 12, 31, 23, 59, 59, 999999)),
+            (dt.datetime(2024, 2, 29, 1, 2, 3, 4, tzinfo=utc), dt.datetime(2024, 2, 29, 1, 2, 3, 4)),
+        ], "timestamps at both ends of Python's range, NULLs in place")
+        await cur.execute("SELECT t FROM (VALUES (1, timestamptz '2024-01-01 00:00:00+00'), (2, NULL), (3, 'infinity'), "
+                          "(4, '2024-01-03 00:00:00+00')) v(i, t) ORDER BY i")
+        eq(await cur.fetchmany(5), [(dt.datetime(2024, 1, 1, tzinfo=utc),), (None,)], "the rows before it")
+        e = await araises(webdbc.DataError, cur.fetchmany(5))
+        assert "timestamp" in str(e), e
+        eq(await cur.fetchall(), [(dt.datetime(2024, 1, 3, tzinfo=utc),)], "and the row after it")
         await araises(webdbc.ProgrammingError, cur.execute("SELECT ?::jsonb", [{"d": decimal.Decimal(1)}]))
         await araises(webdbc.DataError, cur.execute("SELECT ?::numeric", [decimal.Decimal("1E+999999")]))
 

@@ -17,6 +17,7 @@ first connect. A page that already loaded the npm package can hand it over inste
 
 import datetime as _dt
 import decimal as _decimal
+import itertools as _itertools
 import json as _json
 import math as _math
 import os as _os
@@ -224,6 +225,7 @@ _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=_dt.timezone.utc)
 _EPOCH_DATE = _dt.date(1970, 1, 1)
 _MICRO = _dt.timedelta(microseconds=1)
+_td = _dt.timedelta
 _DAY_MICROS = 86_400_000_000
 _KINDS = {"D": "date", "t": "time", "T": "timestamp", "Z": "timestamp", "i": "interval"}
 
@@ -264,6 +266,58 @@ def _in(v):
     except (ValueError, TypeError, IndexError) as e:
         raise InterfaceError(f"malformed {tag!r} value from the engine: {e}") from None
     raise InterfaceError(f"unknown value tag {tag!r} from the engine")
+
+
+def _column_in(kind, values):
+    """A column of a batch (src/bindings/tagged.rs, rows_to_columns_json) as Python values."""
+    if kind == "":
+        return values
+    if kind == "Z" or kind == "T":
+        # [null rows, years, months, days, hours, minutes, seconds, microseconds]: one C-level
+        # map onto datetime, the fastest way Pyodide makes them.
+        nulls, *parts = values
+        if kind == "Z":
+            parts.append(_itertools.repeat(_dt.timezone.utc))
+        column = list(map(_dt.datetime, *parts))
+        for i in nulls:
+            column[i] = None
+        return column
+    if kind == "?":
+        return [_in(x) if type(x) is list else x for x in values]
+    return [None if x is None else _in([kind, x]) for x in values]
+
+
+def _value_in(kind, values, r):
+    """Row r of a column of `kind`, as _column_in gives it."""
+    if kind == "Z" or kind == "T":
+        return None if r in values[0] else _column_in(kind, [[]] + [[p[r]] for p in values[1:]])[0]
+    x = values[r]
+    if x is None or kind == "":
+        return x
+    if kind == "?":
+        return _in(x) if type(x) is list else x
+    return _in([kind, x])
+
+
+def _rows_in(text):
+    """A batch from the engine as (row tuples, where rows failed): a column at a time, then one
+    zip. A value Python cannot hold puts its DataError in its row's place (the rows around it
+    stay), and the row's index in the second list."""
+    count, columns = _json.loads(text)
+    if not columns:
+        return [()] * count, []
+    try:
+        return list(zip(*[_column_in(kind, values) for kind, values in columns])), []
+    except (DataError, OverflowError):
+        pass  # found again, row by row
+    rows, failed = [], []
+    for r in range(count):
+        try:
+            rows.append(tuple(_value_in(kind, values, r) for kind, values in columns))
+        except DataError as e:
+            failed.append(r)
+            rows.append(e)
+    return rows, failed
 
 
 class Json:
@@ -538,9 +592,9 @@ class AsyncCursor:
         self._clear()
 
     def _clear(self):
-        # Rows from the engine, converted one by one as they are handed out; `_tagged` names the
-        # columns that need converting; a value Python cannot hold fails after the rows before it.
-        self._raw, self._tagged, self._pos, self._deferred = [], [], 0, None
+        # The engine's last batch, converted (_rows_in), and where the next row is; in place of
+        # a row Python cannot hold, its DataError, raised after the rows before it.
+        self._rows, self._failed, self._pos = [], [], 0
 
     @property
     def description(self):
@@ -575,30 +629,26 @@ class AsyncCursor:
 
     async def _take(self, n):
         """Up to n rows, fewer only at the end (or before a row that cannot be converted)."""
-        if self._deferred:
-            e, self._deferred = self._deferred, None
-            raise e
         out = []
         while len(out) < n:
-            if self._pos == len(self._raw):
+            rows, at = self._rows, self._pos
+            if at == len(rows):
                 # At least a chunk per round trip: iteration must not cost a call per row.
                 text = await _js_await(self._js.fetchJson, max(n - len(out), _CHUNK))
-                self._tagged, self._raw = _json.loads(text)
+                self._rows, self._failed = _rows_in(text)
                 self._pos = 0
-                if not self._raw:
+                if not self._rows:
                     break
-            row = self._raw[self._pos]
-            self._pos += 1
-            try:
-                for i in self._tagged:
-                    if type(row[i]) is list:
-                        row[i] = _in(row[i])
-            except DataError as e:
-                if not out:
-                    raise
-                self._deferred = e
-                break
-            out.append(tuple(row))
+                continue
+            failed = next((i for i in self._failed if i >= at), len(rows))
+            if failed == at:
+                if out:
+                    break
+                self._pos += 1
+                raise rows[at]
+            end = min(at + n - len(out), failed)
+            out += rows[at:end]
+            self._pos = end
         return out
 
     async def fetchone(self):
@@ -614,8 +664,8 @@ class AsyncCursor:
             rows = await self._take(_CHUNK)
             out += rows
             if len(rows) < _CHUNK:
-                if self._deferred:
-                    await self._take(1)  # raises it
+                if self._pos < len(self._rows):
+                    await self._take(1)  # a row that could not be converted: raises its error
                 return out
 
     async def nextset(self):
