@@ -10,7 +10,9 @@ wasm_opt=scripts/node_modules/.bin/wasm-opt
 [ -x "$wasm_opt" ] || { echo "build-pkg: $wasm_opt is missing: run .ci/run once (or: cd scripts && npm ci)" >&2; exit 1; }
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-cargo build --lib --target wasm32-unknown-unknown --profile "$profile"
+# The cdylib alone: Cargo silently skips LTO for a crate that is also an rlib, and LTO makes the
+# package 20 KB smaller and bulk rows half again as fast.
+cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown --profile "$profile"
 stamp=$(cat "target/wasm32-unknown-unknown/$profile/webdbc.wasm" scripts/build-pkg.sh scripts/build-wheel.py \
   LICENSE-MIT LICENSE-APACHE $(find pkg-templates -type f | sort) | sha256sum)
 if [ "$(cat pkg/.built-from 2>/dev/null)" = "$stamp" ] && [ -f "dist/webdbc-$version.tgz" ] &&

@@ -88,15 +88,70 @@ fn salted_password_cached(password: &[u8], salt: &[u8], iterations: u32) -> [u8;
     salted
 }
 
-/// SASLprep (RFC 4013) where it applies; PostgreSQL uses the password as it is otherwise.
+/// The password as SCRAM hashes it: SASLprep (RFC 4013) where it succeeds, else the password as
+/// it is, which is what PostgreSQL does with it.
 fn normalize(password: &str) -> Vec<u8> {
     if password.is_ascii() {
-        return password.as_bytes().to_vec(); // SASLprep leaves printable ASCII alone
+        // Printable ASCII is its own SASLprep; ASCII with a control character fails it.
+        return password.as_bytes().to_vec();
     }
-    match stringprep::saslprep(password) {
-        Ok(p) => p.into_owned().into_bytes(),
-        Err(_) => password.as_bytes().to_vec(),
+    saslprep(password)
+        .unwrap_or_else(|| password.into())
+        .into_bytes()
+}
+
+/// RFC 4013's SASLprep, None where it fails. The character tables are the stringprep crate's;
+/// NFKC is the platform's (in wasm the browser's `String.prototype.normalize`, which spares the
+/// package 110 KB of Unicode tables).
+fn saslprep(password: &str) -> Option<String> {
+    use stringprep::tables as t;
+    let mapped: String = password
+        .chars()
+        .filter(|&c| !t::commonly_mapped_to_nothing(c))
+        .map(|c| {
+            if t::non_ascii_space_character(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let normalized = nfkc(&mapped);
+    let prohibited = |c: char| {
+        t::non_ascii_space_character(c)
+            || t::ascii_control_character(c)
+            || t::non_ascii_control_character(c)
+            || t::private_use(c)
+            || t::non_character_code_point(c)
+            || t::surrogate_code(c)
+            || t::inappropriate_for_plain_text(c)
+            || t::inappropriate_for_canonical_representation(c)
+            || t::change_display_properties_or_deprecated(c)
+            || t::tagging_character(c)
+            || t::unassigned_code_point(c)
+    };
+    if normalized.chars().any(prohibited) {
+        return None;
     }
+    // Right-to-left text: no left-to-right character in it, and it starts and ends right-to-left.
+    if normalized.chars().any(t::bidi_r_or_al) {
+        let ends_rtl = normalized.chars().next().is_some_and(t::bidi_r_or_al)
+            && normalized.chars().last().is_some_and(t::bidi_r_or_al);
+        if normalized.chars().any(t::bidi_l) || !ends_rtl {
+            return None;
+        }
+    }
+    Some(normalized)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn nfkc(s: &str) -> String {
+    js_sys::JsString::from(s).normalize("NFKC").into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn nfkc(s: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfkc(s.chars()).collect()
 }
 
 impl Scram {
@@ -220,6 +275,30 @@ mod tests {
         );
         assert_ne!(salted_password_cached(b"cached pw", salt, 4097), first);
         assert_ne!(salted_password_cached(b"other pw", salt, 4096), first);
+    }
+
+    #[test]
+    fn saslprep_agrees_with_the_stringprep_crate() {
+        for password in [
+            "pencil",
+            "I\u{00AD}X",               // mapped to nothing
+            "\u{2168}",                 // NFKC: IX
+            "a\u{00A0}b",               // non-ASCII space
+            "tab\there",                // ASCII control: prohibited
+            "\u{0627}\u{0031}\u{0628}", // right-to-left, well formed
+            "\u{0627}\u{0031}",         // right-to-left ending left-to-right: refused
+            "a\u{0627}",                // mixed directions: refused
+            "\u{E000}",                 // private use: prohibited
+            "\u{0221}",                 // unassigned in Unicode 3.2
+            "Zoë ﬁ ①",
+        ] {
+            let theirs = stringprep::saslprep(password).ok().map(|p| p.into_owned());
+            assert_eq!(saslprep(password), theirs, "{password:?}");
+            assert_eq!(
+                normalize(password),
+                theirs.unwrap_or_else(|| password.into()).into_bytes()
+            );
+        }
     }
 
     #[test]
