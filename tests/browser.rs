@@ -139,6 +139,7 @@ fn env() -> JsValue {
     var!("relay", "WEBDBC_TEST_RELAY");
     var!("pg", "WEBDBC_TEST_PG");
     var!("pgMd5", "WEBDBC_TEST_PG_MD5");
+    var!("pgSaslprep", "WEBDBC_TEST_PG_SASLPREP");
     var!("pgCleartext", "WEBDBC_TEST_PG_CLEARTEXT");
     var!("pgWrongPassword", "WEBDBC_TEST_PG_WRONG_PASSWORD");
     var!("pgCut", "WEBDBC_TEST_PG_CUT");

@@ -47,6 +47,7 @@ async fn authenticates_with_scram_md5_and_cleartext() {
         "WEBDBC_TEST_PG",
         "WEBDBC_TEST_PG_MD5",
         "WEBDBC_TEST_PG_CLEARTEXT",
+        "WEBDBC_TEST_PG_SASLPREP",
     ] {
         let conn = connect_url(var)
             .await

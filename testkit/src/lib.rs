@@ -26,6 +26,8 @@ use std::time::Duration;
 pub const SCRAM_USER: (&str, &str) = ("webdbc", "webdbc-secret");
 pub const MD5_USER: (&str, &str) = ("md5_user", "md5-secret");
 pub const CLEARTEXT_USER: (&str, &str) = ("clear_user", "clear-secret");
+/// A SCRAM user whose password SASLprep changes: NFKC makes `Ⅸ` `IX`, and the soft hyphen goes.
+pub const SASLPREP_USER: (&str, &str) = ("saslprep_user", "Ⅸ pässwörd\u{00AD}");
 /// A user the server lets in over TLS only (plain connections get 28000).
 pub const TLS_USER: (&str, &str) = ("tls_user", "tls-secret");
 pub const DATABASE: &str = "webdbc";
@@ -154,7 +156,11 @@ impl PgServer {
              RESET password_encryption;
              CREATE USER {cu} PASSWORD '{cp}';
              GRANT CREATE ON DATABASE {db} TO {cu};
-             CREATE USER {tu} PASSWORD '{tp}';",
+             CREATE USER {tu} PASSWORD '{tp}';
+             CREATE USER {pu} PASSWORD '{pp}';
+             GRANT CONNECT ON DATABASE {db} TO {pu};",
+            pu = SASLPREP_USER.0,
+            pp = SASLPREP_USER.1,
             tu = TLS_USER.0,
             tp = TLS_USER.1,
             su = SCRAM_USER.0,
@@ -176,6 +182,15 @@ impl PgServer {
 
     /// A URL for one of the users, on the given port (the server's own, or a proxy's).
     pub fn url(&self, (user, password): (&str, &str), port: u16) -> String {
+        let password: String = password
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
         format!("postgres://{user}:{password}@127.0.0.1:{port}/{DATABASE}")
     }
 

@@ -8,6 +8,7 @@ const env = {
   relay: process.env.WEBDBC_TEST_RELAY,
   pg: process.env.WEBDBC_TEST_PG,
   pgMd5: process.env.WEBDBC_TEST_PG_MD5,
+  pgSaslprep: process.env.WEBDBC_TEST_PG_SASLPREP,
   pgCleartext: process.env.WEBDBC_TEST_PG_CLEARTEXT,
   pgWrongPassword: process.env.WEBDBC_TEST_PG_WRONG_PASSWORD,
   pgCut: process.env.WEBDBC_TEST_PG_CUT,

@@ -153,6 +153,7 @@ fn main() -> ExitCode {
         ("WEBDBC_TEST_TOKEN_OTHER", token(&["dead"], 3600)),
         ("WEBDBC_TEST_PG", pg.url(SCRAM_USER, pg.port)),
         ("WEBDBC_TEST_PG_MD5", pg.url(MD5_USER, pg.port)),
+        ("WEBDBC_TEST_PG_SASLPREP", pg.url(SASLPREP_USER, pg.port)),
         ("WEBDBC_TEST_PG_CLEARTEXT", pg.url(CLEARTEXT_USER, pg.port)),
         (
             "WEBDBC_TEST_PG_WRONG_PASSWORD",
