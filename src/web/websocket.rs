@@ -11,6 +11,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::timer;
 use crate::core::error::{Error, Result};
 use crate::core::transport::Transport;
 
@@ -36,6 +40,9 @@ pub struct WsTransport {
     local: mpsc::UnboundedSender<Event>,
     _handlers: [Closure<dyn FnMut(JsValue)>; 4],
     ended: Option<Error>,
+    /// Bytes of [`Transport::send_soon`] not sent yet, shared with the task that sends them when
+    /// no other send has taken them by the end of the event loop's turn.
+    soon: Rc<RefCell<Vec<u8>>>,
 }
 
 /// A relay URL without its query and user info, which may carry a token.
@@ -125,6 +132,7 @@ impl WsTransport {
             local: tx,
             _handlers: handlers,
             ended: None,
+            soon: Rc::default(),
         };
         let (code, reason) = match t.events.next().await {
             Some(Event::Open) => return Ok(t),
@@ -229,19 +237,48 @@ impl WsHandle {
     }
 }
 
+/// Sends `bytes` as one message: a copy owned by JS, as some WebSocket implementations queue the
+/// buffer they are given. Nothing at all when empty.
+fn send_now(ws: &WebSocket, bytes: &[u8]) -> Result<()> {
+    if bytes.is_empty() || ws.ready_state() != WebSocket::OPEN {
+        // Closing already: like a TCP write, this succeeds, and recv() reports why it closed.
+        return Ok(());
+    }
+    ws.send_with_array_buffer_view(&Uint8Array::from(bytes))
+        .map_err(|e| Error::connection_lost(describe(&e)))
+}
+
 impl Transport for WsTransport {
     async fn send(&mut self, bytes: &[u8]) -> Result<()> {
         if let Some(e) = &self.ended {
             return Err(e.clone());
         }
-        if self.ws.ready_state() != WebSocket::OPEN {
-            // Closing already: like a TCP write, this succeeds, and recv() reports why it closed.
-            return Ok(());
+        let mut soon = self.soon.borrow_mut();
+        if soon.is_empty() {
+            return send_now(&self.ws, bytes);
         }
-        // A copy owned by JS: some WebSocket implementations queue the buffer they are given.
-        self.ws
-            .send_with_array_buffer_view(&Uint8Array::from(bytes))
-            .map_err(|e| Error::connection_lost(describe(&e)))
+        soon.extend_from_slice(bytes);
+        let all = std::mem::take(&mut *soon);
+        send_now(&self.ws, &all)
+    }
+
+    async fn send_soon(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(e) = &self.ended {
+            return Err(e.clone());
+        }
+        let first = self.soon.borrow().is_empty();
+        self.soon.borrow_mut().extend_from_slice(bytes);
+        if first {
+            let (ws, soon) = (self.ws.clone(), Rc::downgrade(&self.soon));
+            wasm_bindgen_futures::spawn_local(async move {
+                timer::tick(0).await;
+                if let Some(soon) = soon.upgrade() {
+                    let bytes = std::mem::take(&mut *soon.borrow_mut());
+                    let _ = send_now(&ws, &bytes); // a failure shows at the next recv
+                }
+            });
+        }
+        Ok(())
     }
 
     async fn recv(&mut self) -> Result<Vec<u8>> {

@@ -332,7 +332,10 @@ impl<T: Transport> PgSession<T> {
             self.open = None;
             let mut out = BytesMut::new();
             frontend::sync(&mut out);
-            self.send(&out).await?;
+            // With the next request's bytes if one follows in this turn of the event loop.
+            if let Err(e) = self.io.send_soon(&out).await {
+                return Err(self.fail(e));
+            }
             self.ready_owed = true;
             return Ok(());
         }

@@ -267,6 +267,9 @@ impl<T: Transport> Backend for PgSession<T> {
     async fn discard(&mut self) -> Result<()> {
         self.deferred = None;
         if std::mem::take(&mut self.ready_owed) {
+            if let Err(e) = self.io.flush().await {
+                return Err(self.fail(e));
+            }
             if let Some(e) = self.sync_up(true).await? {
                 return Err(Self::failed_at_commit(e));
             }
