@@ -219,7 +219,7 @@ def TimestampFromTicks(ticks):
     return Timestamp(*_time.localtime(ticks)[:6])
 
 
-# -- Values: Python <-> the engine's tagged JSON (src/tagged.rs) ---------------------------------
+# -- Values: Python <-> the engine's tagged JSON (src/bindings/tagged.rs) ------------------------
 
 _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=_dt.timezone.utc)
