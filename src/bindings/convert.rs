@@ -132,7 +132,9 @@ impl Packed {
             Value::Int(i) => match c.int64 {
                 Int64Mode::BigInt if safe(i) => self.number(Tag::BigInt, i as f64),
                 Int64Mode::BigInt => self.text(Tag::BigIntText, |t| t.push_str(&i.to_string())),
-                _ => self.object(value_to_js(v, int64, c)?),
+                Int64Mode::String => self.text(Tag::Text, |t| t.push_str(&i.to_string())),
+                Int64Mode::Number if safe(i) => self.number(Tag::Number, i as f64),
+                Int64Mode::Number => self.object(value_to_js(v, int64, c)?), // its DataError
             },
             Value::Float(f) => self.number(Tag::Number, f),
             Value::Decimal(s) if int64 && matches!(c.int64, Int64Mode::BigInt) => {

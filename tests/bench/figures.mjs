@@ -82,8 +82,10 @@ for (const f of FIGURES) {
   const subject = median(results.get(`${f.figure}/${f.subject ?? "webdbc"}`));
   const [peer, bound, goal] = f.goal;
   const ratio = subject / median(results.get(`${f.figure}/${peer}`));
-  const met = f.lower ? ratio <= bound : ratio >= bound;
-  const extra = f.figure === "bulk" ? `, ${(subject / median(results.get("bulk/neon"))).toFixed(2)}× neon` : "";
+  // Bulk rows have a second bound: 2× neon.
+  const neonRatio = f.figure === "bulk" ? subject / median(results.get("bulk/neon")) : undefined;
+  const met = (f.lower ? ratio <= bound : ratio >= bound) && (neonRatio === undefined || neonRatio >= 2);
+  const extra = neonRatio === undefined ? "" : `, ${neonRatio.toFixed(2)}× neon`;
   console.log(`  → ${f.subject ?? "webdbc"} ${ratio.toFixed(2)}× ${peer}${extra} (goal ${goal}: ${met ? "met" : "not met"})`);
 }
 
