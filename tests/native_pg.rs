@@ -583,6 +583,25 @@ async fn a_small_query_is_one_round_trip_from_execute_to_its_rows() {
 }
 
 #[tokio::test]
+async fn a_request_that_cannot_be_built_leaves_the_session_in_step() {
+    // The Sync after the first result is still unread when the second statement fails before
+    // anything is sent (a NUL byte in its text): the next calls read it first.
+    for autocommit in [true, false] {
+        let (conn, _) = counted(autocommit).await;
+        let cur = conn.cursor().unwrap();
+        cur.execute("SELECT 1", Params::none()).await.unwrap();
+        assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![1]);
+        assert!(cur.execute("SELECT 'a\0b'", Params::none()).await.is_err());
+        cur.execute("SELECT 2", Params::none()).await.unwrap();
+        assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![2]);
+        conn.commit().await.unwrap();
+        cur.execute("SELECT 3", Params::none()).await.unwrap();
+        assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![3]);
+        conn.close().await;
+    }
+}
+
+#[tokio::test]
 async fn a_read_that_fails_at_its_commit_is_reported_by_the_next_call() {
     // A SELECT whose function writes a row that breaks a deferred constraint: in autocommit
     // its implicit commit fails at Sync, whose reply the next call reads.
@@ -592,16 +611,29 @@ async fn a_read_that_fails_at_its_commit_is_reported_by_the_next_call() {
         "CREATE TABLE defer_parent (id int PRIMARY KEY); \
          CREATE TABLE defer_child (pid int REFERENCES defer_parent DEFERRABLE INITIALLY DEFERRED); \
          CREATE FUNCTION defer_orphan() RETURNS int LANGUAGE sql AS \
-         'INSERT INTO defer_child VALUES (42) RETURNING 1'",
+         'INSERT INTO defer_child VALUES (42) RETURNING 1'; \
+         CREATE FUNCTION defer_parent_row() RETURNS int LANGUAGE sql AS \
+         'INSERT INTO defer_parent VALUES (8) RETURNING 1'",
         Params::none(),
     )
     .await
     .unwrap();
-    for next in ["SELECT 2", "INSERT INTO defer_parent VALUES (7)"] {
+    // What comes next: a read (sent behind that Sync, then dropped), a read that writes
+    // (sent behind it too, and rolled back), a write (which waits for that Sync's reply), and
+    // a read after autocommit went off (it waits too).
+    for next in [
+        "SELECT 2",
+        "SELECT defer_parent_row()",
+        "INSERT INTO defer_parent VALUES (7)",
+        "SELECT 3",
+    ] {
         cur.execute("SELECT defer_orphan()", Params::none())
             .await
             .unwrap();
         assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![1]);
+        if next == "SELECT 3" {
+            conn.try_set_autocommit(false).unwrap();
+        }
         let err = cur.execute(next, Params::none()).await.unwrap_err();
         assert_eq!(err.code.as_deref(), Some("23503"), "{next}: {err}");
         assert_eq!(err.kind, ErrorKind::Integrity);
@@ -612,8 +644,12 @@ async fn a_read_that_fails_at_its_commit_is_reported_by_the_next_call() {
             err.message
         );
     }
-    // Nothing was committed, the statement behind the failed commit included, and the session
-    // goes on.
+    // Nothing was committed, the statements behind the failed commits included, and the
+    // session goes on in step.
+    cur.execute("SELECT 4", Params::none()).await.unwrap();
+    assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![4]);
+    conn.rollback().await.unwrap();
+    conn.try_set_autocommit(true).unwrap();
     cur.execute(
         "SELECT (SELECT count(*) FROM defer_child) + (SELECT count(*) FROM defer_parent)",
         Params::none(),
@@ -622,7 +658,7 @@ async fn a_read_that_fails_at_its_commit_is_reported_by_the_next_call() {
     .unwrap();
     assert_eq!(ints(&cur.fetch(1).await.unwrap()), vec![0]);
     cur.execute(
-        "DROP FUNCTION defer_orphan(); DROP TABLE defer_child, defer_parent",
+        "DROP FUNCTION defer_orphan(), defer_parent_row(); DROP TABLE defer_child, defer_parent",
         Params::none(),
     )
     .await

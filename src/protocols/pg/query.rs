@@ -39,18 +39,17 @@ impl<T: Transport> PgSession<T> {
             scanned, values, ..
         } = sql::bind(sql, params, Marker::Dollar)?;
         let autocommitted_write = self.autocommit && self.tx_status == b'I' && scanned.writes;
-        // Sent behind the last result's Sync, without waiting for its ReadyForQuery. In a
-        // transaction that Sync commits nothing and cannot fail; in autocommit it can (a read
-        // that wrote, through a function), so only a read goes behind it: dropped if it does.
+        // Sent behind the last result's Sync, without waiting for its ReadyForQuery. A Sync in
+        // a transaction block commits nothing and cannot fail; one that ends an implicit
+        // transaction can (a read that wrote, through a function), so only a read in autocommit
+        // goes behind it, and is rolled back if it does.
         let behind_sync = self.ready_owed
             && self.open.is_none()
             && scanned.statement_count == 1
             && !scanned.copy_stream
-            && (!self.autocommit || (scanned.may_return_rows && !scanned.writes));
-        if behind_sync {
-            self.ready_owed = false;
-            self.deferred = None;
-        } else {
+            && (!self.owed_sync_commits
+                || (self.autocommit && scanned.may_return_rows && !scanned.writes));
+        if !behind_sync {
             self.discard().await?;
         }
         if scanned.copy_stream && scanned.statement_count == 1 {
@@ -87,11 +86,16 @@ impl<T: Transport> PgSession<T> {
         } else {
             frontend::sync(&mut out);
         }
+        if behind_sync {
+            // Only now: until the request is sent, the next operation must still read that reply.
+            self.ready_owed = false;
+            self.deferred = None;
+        }
         self.send(&out).await?;
         let sync_sent = !streaming;
         if behind_sync {
             if let Some(e) = self.sync_up(true).await? {
-                return Err(self.resync(Self::failed_at_commit(e), sync_sent).await);
+                return Err(self.roll_back_behind(Self::failed_at_commit(e)).await);
             }
         }
         if begin {
@@ -316,11 +320,27 @@ impl<T: Transport> PgSession<T> {
     }
 
     /// The error of a Sync whose reply was left for the next operation: only an implicit commit
-    /// fails there (a read that wrote, through a function), and the statement waiting behind it
-    /// is dropped unrun or unread.
+    /// fails there (a read that wrote, through a function).
     pub(super) fn failed_at_commit(mut e: Error) -> Error {
         e.message = format!("the previous statement failed at its commit: {}", e.message);
         e
+    }
+
+    /// Undoes the statement sent behind a Sync that failed: it ran, in an implicit transaction
+    /// of its own that its Sync would commit, so an error is provoked first (Describe of a
+    /// portal that does not exist) and that Sync rolls it back. Returns `err`.
+    async fn roll_back_behind(&mut self, err: Error) -> Error {
+        self.open = None;
+        let mut out = BytesMut::new();
+        if frontend::describe(b'P', "webdbc.no_such_portal", &mut out).is_err() {
+            return self.fail(err);
+        }
+        frontend::sync(&mut out);
+        if self.send(&out).await.is_ok() {
+            // The provoked 34000 is expected; a failure here breaks the session by itself.
+            let _ = self.sync_up(true).await;
+        }
+        err
     }
 
     /// Ends the flight of a completed result. A Sync not yet sent is sent, and its reply left for
@@ -337,6 +357,7 @@ impl<T: Transport> PgSession<T> {
                 return Err(self.fail(e));
             }
             self.ready_owed = true;
+            self.owed_sync_commits = self.tx_status == b'I';
             return Ok(());
         }
         match self.sync_up(true).await? {

@@ -47,6 +47,9 @@ pub struct PgSession<T> {
     /// A Sync was sent after a complete result and its ReadyForQuery is still on the wire: the
     /// next operation reads it first, so a small query costs one round trip.
     pub(super) ready_owed: bool,
+    /// That Sync ends an implicit transaction (it was sent outside a transaction block): it
+    /// commits, and can fail.
+    pub(super) owed_sync_commits: bool,
 }
 
 impl<T: Transport> PgSession<T> {
@@ -66,6 +69,7 @@ impl<T: Transport> PgSession<T> {
             deferred: None,
             max_message_len: cfg.max_message_bytes as usize,
             ready_owed: false,
+            owed_sync_commits: false,
         };
         let mut out = BytesMut::new();
         let params = cfg.startup_params();
