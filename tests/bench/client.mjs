@@ -158,6 +158,63 @@ async function measure() {
       if (n !== HTTP_ROWS) throw new Error(`${n} rows`);
       return ms;
     }
+    case "floor": {
+      // A bare Sync → ReadyForQuery, the least a round trip to PostgreSQL costs: directly over
+      // TCP ("direct") or through webdbc-relay's WebSocket ("relay"), as the cleartext user.
+      const url = new URL(env.WEBDBC_TEST_PG_CLEARTEXT);
+      const frame = (tag, body) => {
+        const b = Buffer.alloc(5 + body.length);
+        b[0] = tag.charCodeAt(0);
+        b.writeInt32BE(4 + body.length, 1);
+        body.copy(b, 5);
+        return b;
+      };
+      const params = Buffer.from(`user\0${decodeURIComponent(url.username)}\0database\0${url.pathname.slice(1)}\0\0`);
+      const startup = Buffer.alloc(8 + params.length);
+      startup.writeInt32BE(8 + params.length, 0);
+      startup.writeInt32BE(196608, 4);
+      params.copy(startup, 8);
+      let send, close, buf = Buffer.alloc(0);
+      const waiting = [];
+      const messages = [];
+      const take = (data) => {
+        buf = Buffer.concat([buf, data]);
+        while (buf.length >= 5 && buf.length >= 1 + buf.readInt32BE(1)) {
+          const m = buf.subarray(0, 1 + buf.readInt32BE(1));
+          buf = buf.subarray(m.length);
+          (waiting.shift() ?? ((x) => messages.push(x)))(m);
+        }
+      };
+      const next = () => (messages.length ? Promise.resolve(messages.shift()) : new Promise((r) => waiting.push(r)));
+      if (client === "direct") {
+        const net = await import("node:net");
+        const socket = await new Promise((r) => { const s = net.connect(Number(url.port), url.hostname, () => r(s)); });
+        socket.setNoDelay(true);
+        socket.on("data", take);
+        [send, close] = [(b) => socket.write(b), () => socket.destroy()];
+      } else {
+        const ws = new WebSocket(`${relay}?address=${url.hostname}:${url.port}`);
+        ws.binaryType = "arraybuffer";
+        await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
+        ws.onmessage = (e) => take(Buffer.from(e.data));
+        [send, close] = [(b) => ws.send(b), () => ws.close()];
+      }
+      send(startup);
+      for (let m = await next(); m[0] !== 90; m = await next()) { // up to ReadyForQuery
+        if (m[0] === 82 && m.readInt32BE(5) === 3) send(frame("p", Buffer.from(`${decodeURIComponent(url.password)}\0`)));
+        if (m[0] === 69) throw new Error("the login failed");
+      }
+      const sync = frame("S", Buffer.alloc(0));
+      for (let i = 0; i < 200; i++) { send(sync); await next(); }
+      const t = performance.now();
+      for (let i = 0; i < SMALL; i++) {
+        send(sync);
+        if ((await next())[0] !== 90) throw new Error("ReadyForQuery expected");
+      }
+      const us = ((performance.now() - t) * 1000) / SMALL;
+      close();
+      return us;
+    }
     case "python": {
       // 100,000 rows into JS arrays (client "js") or Python tuples in Pyodide (client "python").
       const sql = "SELECT * FROM bench LIMIT 100000";

@@ -45,6 +45,8 @@ for (const [dsn, text] of [[process.env.WEBDBC_TEST_DATABEND, "TEXT"], [process.
 const FIGURES = [
   { name: "5,000 × SELECT $1::int", figure: "small", unit: "µs/query", clients: ["webdbc", "pg", "neon"], lower: true,
     goal: ["pg", 1.3, "≤ 1.3× pg direct"] },
+  { name: "5,000 × bare Sync round trip, the floor under a query", figure: "floor", unit: "µs", clients: ["relay", "direct"], lower: true,
+    subject: "relay" },
   { name: "200 × connect + SELECT 1 + close", figure: "connect", unit: "µs each", clients: ["webdbc", "pg", "neon"], lower: true,
     goal: ["pg", 1.3, "≤ 1.3× pg direct"] },
   { name: `${ROWS.toLocaleString("en")} rows fetchall`, figure: "bulk", unit: "rows/s", clients: ["webdbc", "webdbc-stream", "pg", "neon"],
@@ -80,6 +82,11 @@ for (const f of FIGURES) {
   console.log(`\n${f.name} (${f.unit}${f.lower ? ", lower is better" : ", higher is better"})`);
   for (const client of f.clients) console.log(`  ${client.padEnd(18)} ${fmt(median(results.get(`${f.figure}/${client}`))).padStart(12)}`);
   const subject = median(results.get(`${f.figure}/${f.subject ?? "webdbc"}`));
+  if (!f.goal) {
+    const [a, b] = f.clients;
+    console.log(`  → ${a} ${(subject / median(results.get(`${f.figure}/${b}`))).toFixed(2)}× ${b} (no goal: what the relay hop costs)`);
+    continue;
+  }
   const [peer, bound, goal] = f.goal;
   const ratio = subject / median(results.get(`${f.figure}/${peer}`));
   // Bulk rows have a second bound: 2× neon.
