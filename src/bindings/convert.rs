@@ -131,8 +131,8 @@ impl Packed {
             Value::Int(i) if !int64 && safe(i) => self.number(Tag::Number, i as f64),
             Value::Int(i) => match c.int64 {
                 Int64Mode::BigInt if safe(i) => self.number(Tag::BigInt, i as f64),
-                Int64Mode::BigInt => self.text(Tag::BigIntText, |t| t.push_str(&i.to_string())),
-                Int64Mode::String => self.text(Tag::Text, |t| t.push_str(&i.to_string())),
+                Int64Mode::BigInt => self.text(Tag::BigIntText, |t| value::push_int(t, i)),
+                Int64Mode::String => self.text(Tag::Text, |t| value::push_int(t, i)),
                 Int64Mode::Number if safe(i) => self.number(Tag::Number, i as f64),
                 Int64Mode::Number => self.object(value_to_js(v, int64, c)?), // its DataError
             },

@@ -129,26 +129,12 @@ fn write_datetime_parts<'a>(
     true
 }
 
-/// `n` onto a comma-separated list (digits written here: this runs eight times a timestamp).
+/// `n` onto a comma-separated list.
 fn push_number(list: &mut String, n: i64) {
     if !list.is_empty() {
         list.push(',');
     }
-    if n < 0 {
-        list.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    list.extend(digits[at..].iter().map(|&d| char::from(d)));
+    value::push_int(list, n);
 }
 
 /// The tag of a value whose payload is one JSON number or string, for a column of one kind.
@@ -181,8 +167,14 @@ fn write_payload(v: &Value, out: &mut String) {
             json_string(&value::hex(u), out);
             Ok(())
         }
-        Value::Date(d) => write!(out, "{d}"),
-        Value::Time(t) | Value::Timestamp(t) | Value::TimestampTz(t) => write!(out, "{t}"),
+        Value::Date(d) => {
+            value::push_int(out, i64::from(*d));
+            Ok(())
+        }
+        Value::Time(t) | Value::Timestamp(t) | Value::TimestampTz(t) => {
+            value::push_int(out, *t);
+            Ok(())
+        }
         _ => write!(out, "null"),
     };
 }
@@ -202,7 +194,10 @@ fn write(v: &Value, out: &mut String) -> bool {
     let _ = match v {
         Value::Null => write!(out, "null"),
         Value::Bool(b) => write!(out, "{b}"),
-        Value::Int(i) => write!(out, "{i}"),
+        Value::Int(i) => {
+            value::push_int(out, *i);
+            Ok(())
+        }
         // Debug is the shortest text that reads back exactly, with `.0` on whole numbers.
         Value::Float(f) if f.is_finite() => write!(out, "{f:?}"),
         Value::Float(f) => {

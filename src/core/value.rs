@@ -196,6 +196,15 @@ fn write_year(out: &mut String, y: i64) {
     }
 }
 
+/// `n` in decimal onto `out`: digits written here, not through `format!`, as results write one
+/// per value.
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_digits(out, n.unsigned_abs(), 1);
+}
+
 /// `n` in decimal, zero-padded to at least `width` digits.
 fn push_digits(out: &mut String, n: u64, width: usize) {
     let mut buf = [b'0'; 20];
@@ -393,6 +402,11 @@ mod tests {
         );
         let y10k = days_from_civil(10_000, 1, 1) as i32;
         assert_eq!(format_date(y10k), "+010000-01-01");
+        for n in [0, 7, -7, 1_000_000, i64::MIN, i64::MAX] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
         assert_eq!(format_time(3_723_000_500), "01:02:03.0005");
         assert_eq!(
             format_timestamp(1_700_000_000_123_456, true),

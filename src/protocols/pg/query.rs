@@ -330,7 +330,6 @@ impl<T: Transport> PgSession<T> {
     /// of its own that its Sync would commit, so an error is provoked first (Describe of a
     /// portal that does not exist) and that Sync rolls it back. Returns `err`.
     async fn roll_back_behind(&mut self, err: Error) -> Error {
-        self.open = None;
         let mut out = BytesMut::new();
         if frontend::describe(b'P', "webdbc.no_such_portal", &mut out).is_err() {
             return self.fail(err);
