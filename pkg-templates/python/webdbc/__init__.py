@@ -288,15 +288,12 @@ def _column_in(kind, values):
 
 
 def _value_in(kind, values, r):
-    """Row r of a column of `kind`, as _column_in gives it."""
+    """Row r of a column of `kind`: _column_in of a one-row column."""
     if kind == "Z" or kind == "T":
-        return None if r in values[0] else _column_in(kind, [[]] + [[p[r]] for p in values[1:]])[0]
-    x = values[r]
-    if x is None or kind == "":
-        return x
-    if kind == "?":
-        return _in(x) if type(x) is list else x
-    return _in([kind, x])
+        one = [[0] if r in values[0] else []] + [[part[r]] for part in values[1:]]
+    else:
+        one = [values[r]]
+    return _column_in(kind, one)[0]
 
 
 def _rows_in(text):
