@@ -46,13 +46,16 @@ mod api;
 #[cfg(all(target_arch = "wasm32", feature = "bindings"))]
 #[doc(hidden)]
 pub mod bindings;
-// The Python module's value format is plain Rust: its unit tests run natively too.
 #[cfg(target_arch = "wasm32")]
 mod connect;
 #[doc(hidden)]
 pub mod core;
 #[doc(hidden)]
 pub mod protocols;
+// The Python module's value format is plain Rust: its unit tests run natively too.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "bindings/columns.rs"]
+mod columns;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "bindings/tagged.rs"]
 mod tagged;

@@ -7,6 +7,7 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::columns;
 use super::connection::ConnInner;
 use super::convert::{append_rows, column_to_js, to_params};
 use super::options::execute_options;
@@ -179,7 +180,7 @@ impl Cursor {
         })
     }
 
-    /// The Python module's `execute`: parameters as tagged JSON (src/tagged.rs).
+    /// The Python module's `execute`: parameters as tagged JSON (bindings/tagged.rs).
     #[wasm_bindgen(js_name = executeJson, unchecked_return_type = "Promise<void>")]
     pub fn execute_json(&self, sql: String, params: String) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -199,13 +200,19 @@ impl Cursor {
         })
     }
 
-    /// The Python module's fetch: up to `size` rows as tagged JSON, column by column.
-    #[wasm_bindgen(js_name = fetchJson, unchecked_return_type = "Promise<string>")]
-    pub fn fetch_json(&self, size: u32) -> js_sys::Promise {
+    /// The Python module's fetch: up to `size` rows column by column, as `[header, data, text]`
+    /// (bindings/columns.rs).
+    #[wasm_bindgen(
+        js_name = fetchColumns,
+        unchecked_return_type = "Promise<[string, Uint8Array, string]>"
+    )]
+    pub fn fetch_columns(&self, size: u32) -> js_sys::Promise {
         let inner = self.inner.clone();
         promise(async move {
             let rows = inner.fetch(size as usize).await?;
-            Ok(tagged::rows_to_columns_json(&rows).into())
+            let batch = columns::columns(&rows);
+            let data = js_sys::Uint8Array::from(&batch.data[..]);
+            Ok(Array::of3(&batch.header.into(), &data, &batch.text.into()).into())
         })
     }
 

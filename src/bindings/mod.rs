@@ -1,10 +1,11 @@
 //! The JavaScript API (wasm only), the only code that knows JS objects: `connect`, the
 //! `Connection` and `Cursor` classes, options, value conversion, PEP 249 error classes, and the
-//! tagged values the Python module reads.
+//! batches and tagged values the Python module reads.
 //!
 //! Async methods are plain functions returning promises over shared state, so a cursor can be
 //! cancelled or inspected while one of its operations runs.
 
+mod columns;
 mod connection;
 mod convert;
 mod cursor;

@@ -1,5 +1,5 @@
-//! Values as tagged JSON: how rows and parameters cross to the Python module (pkg-templates/
-//! python). JSON's own null, booleans, integers, finite floats and strings stand for themselves;
+//! Values as tagged JSON: how parameters cross from the Python module (pkg-templates/python),
+//! and the row values that columns.rs does not pack. JSON's own null, booleans, integers, finite floats and strings stand for themselves;
 //! every other value is a list `[tag, …]`, so each keeps its exact type through JavaScript, where
 //! a number would blur `1.0` and `1` and a string would blur text and decimals.
 //!
@@ -20,125 +20,11 @@
 use serde_json::Value as Json;
 
 use crate::core::value::{self, Interval, Value};
-use crate::core::{Params, Row};
+use crate::core::Params;
 use crate::{Error, Result};
 
-/// Rows column by column, as `[row count, [[kind, values], ...]]`, so that Python converts a
-/// column with one comprehension and makes the rows with one `zip`. A column whose values are
-/// all of one tagged type (nulls aside) gives their payloads untagged, its kind the tag
-/// (`["Z", [1, null]]`); another column's kind is `""` when its values are all JSON's own, else
-/// `"?"` and its values tagged one by one.
-pub fn rows_to_columns_json(rows: &[Row]) -> String {
-    let width = rows.first().map_or(0, Vec::len);
-    let mut out = format!("[{},[", rows.len());
-    let mut values = String::new();
-    for j in 0..width {
-        let column = rows.iter().filter_map(|r| r.get(j));
-        let uniform = column
-            .clone()
-            .filter(|v| !matches!(v, Value::Null))
-            .map(payload_tag)
-            .try_fold(None, |kind, tag| match (kind, tag) {
-                (_, None) => Err(()),
-                (None, t) => Ok(t),
-                (Some(k), Some(t)) if k == t => Ok(Some(k)),
-                _ => Err(()),
-            })
-            .ok()
-            .flatten();
-        values.clear();
-        if let Some(kind @ ("Z" | "T")) = uniform {
-            if write_datetime_parts(column.clone(), &mut values) {
-                out.push_str(if j == 0 { "[\"" } else { ",[\"" });
-                out.push_str(kind);
-                out.push_str("\",");
-                out.push_str(&values);
-                out.push(']');
-                continue;
-            }
-            values.clear();
-        }
-        let uniform = uniform.filter(|k| !matches!(*k, "Z" | "T"));
-        let mut tagged = false;
-        for (i, v) in column.enumerate() {
-            if i > 0 {
-                values.push(',');
-            }
-            match uniform {
-                Some(_) => write_payload(v, &mut values),
-                None => tagged |= write(v, &mut values),
-            }
-        }
-        let kind = uniform.unwrap_or(if tagged { "?" } else { "" });
-        out.push_str(if j == 0 { "[\"" } else { ",[\"" });
-        out.push_str(kind);
-        out.push_str("\",[");
-        out.push_str(&values);
-        out.push_str("]]");
-    }
-    out.push_str("]]");
-    out
-}
-
-/// Microseconds of 0001-01-01 and of 9999-12-31 23:59:59.999999: Python's datetime range.
-const PYTHON_DATETIMES: std::ops::RangeInclusive<i64> =
-    -62_135_596_800_000_000..=253_402_300_799_999_999;
-
-/// A timestamp column as `[[null rows], [years], [months], [days], [hours], [minutes],
-/// [seconds], [microseconds]]`, which Python maps onto `datetime` in one C-level call (a null
-/// row gets 0001-01-01, then None). False, and nothing useful written, when a value is beyond
-/// Python's datetime: then the column goes value by value, and that value fails its own row.
-fn write_datetime_parts<'a>(
-    column: impl Iterator<Item = &'a Value> + Clone,
-    out: &mut String,
-) -> bool {
-    let mut parts: [String; 8] = Default::default();
-    for (i, v) in column.enumerate() {
-        let (micros, null) = match v {
-            Value::Timestamp(t) | Value::TimestampTz(t) if PYTHON_DATETIMES.contains(t) => {
-                (*t, false)
-            }
-            Value::Null => (*PYTHON_DATETIMES.start(), true),
-            _ => return false,
-        };
-        if null {
-            push_number(&mut parts[0], i as i64);
-        }
-        let (y, m, d) = value::civil_from_days(micros.div_euclid(86_400_000_000));
-        let rest = micros.rem_euclid(86_400_000_000);
-        let fields = [
-            y,
-            i64::from(m),
-            i64::from(d),
-            rest / 3_600_000_000,
-            rest / 60_000_000 % 60,
-            rest / 1_000_000 % 60,
-            rest % 1_000_000,
-        ];
-        for (part, n) in parts[1..].iter_mut().zip(fields) {
-            push_number(part, n);
-        }
-    }
-    out.push('[');
-    for (k, part) in parts.iter().enumerate() {
-        out.push_str(if k == 0 { "[" } else { ",[" });
-        out.push_str(part);
-        out.push(']');
-    }
-    out.push(']');
-    true
-}
-
-/// `n` onto a comma-separated list.
-fn push_number(list: &mut String, n: i64) {
-    if !list.is_empty() {
-        list.push(',');
-    }
-    value::push_int(list, n);
-}
-
 /// The tag of a value whose payload is one JSON number or string, for a column of one kind.
-fn payload_tag(v: &Value) -> Option<&'static str> {
+pub fn payload_tag(v: &Value) -> Option<&'static str> {
     Some(match v {
         Value::Decimal(_) => "d",
         Value::Bytes(_) => "b",
@@ -152,7 +38,7 @@ fn payload_tag(v: &Value) -> Option<&'static str> {
 }
 
 /// A value of a one-kind column: null, or its payload alone.
-fn write_payload(v: &Value, out: &mut String) {
+pub fn write_payload(v: &Value, out: &mut String) {
     use std::fmt::Write as _;
     let _ = match v {
         Value::Decimal(s) => {
@@ -180,7 +66,7 @@ fn write_payload(v: &Value, out: &mut String) {
 }
 
 /// Writes `v`; true when it took a tag. Written in place: this runs for every value of a result.
-fn write(v: &Value, out: &mut String) -> bool {
+pub fn write(v: &Value, out: &mut String) -> bool {
     use std::fmt::Write as _;
     // `["tag",text]`
     let text_tag = |tag: &str, text: &str, out: &mut String| {
@@ -373,67 +259,6 @@ fn malformed(tag: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rows_keep_every_type() {
-        let row = vec![
-            Value::Null,
-            Value::Bool(true),
-            Value::Int(i64::MIN),
-            Value::Float(1.0),
-            Value::Float(f64::NEG_INFINITY),
-            Value::Decimal("12345678901234567890.0123456789".into()),
-            Value::Text("Zoë \"q\"".into()),
-            Value::Bytes(vec![0, 255]),
-            Value::Date(-1),
-            Value::TimestampTz(1),
-            Value::Interval(Interval {
-                months: 14,
-                days: 3,
-                micros: 1,
-            }),
-            Value::Uuid([0xab; 16]),
-            Value::Array(vec![Value::Int(1), Value::Null]),
-        ];
-        let mut second = row.clone();
-        second[5] = Value::Null;
-        second[6] = Value::Text("x".into());
-        second[9] = Value::Null;
-        assert_eq!(
-            rows_to_columns_json(&[row, second]),
-            concat!(
-                r#"[2,[["",[null,null]],["",[true,true]],["",[-9223372036854775808,-9223372036854775808]],"#,
-                r#"["",[1.0,1.0]],["?",[["f","-inf"],["f","-inf"]]],"#,
-                r#"["d",["12345678901234567890.0123456789",null]],["",["Zoë \"q\"","x"]],"#,
-                r#"["b",["00ff","00ff"]],["D",[-1,-1]],"#,
-                r#"["Z",[[1],[1970,1],[1,1],[1,1],[0,0],[0,0],[0,0],[1,0]]],"#,
-                r#"["?",[["i",14,3,1,"P1Y2M3DT0.000001S"],["i",14,3,1,"P1Y2M3DT0.000001S"]]],"#,
-                r#"["u",["abababababababababababababababab","abababababababababababababababab"]],"#,
-                r#"["?",[["a",[1,null]],["a",[1,null]]]]]]"#
-            )
-        );
-        // A column of two kinds is tagged value by value; no rows, no columns.
-        let mixed = [vec![Value::Date(1)], vec![Value::TimestampTz(2)]];
-        assert_eq!(
-            rows_to_columns_json(&mixed),
-            r#"[2,[["?",[["D",1],["Z",2]]]]]"#
-        );
-        assert_eq!(rows_to_columns_json(&[]), "[0,[]]");
-        // A timestamp beyond Python's datetime sends its column value by value (it fails its
-        // own row there); the last microsecond of 9999 still fits.
-        let far = [
-            vec![Value::Timestamp(253_402_300_799_999_999)],
-            vec![Value::Timestamp(value::INFINITY_MICROS)],
-        ];
-        assert_eq!(
-            rows_to_columns_json(&far),
-            r#"[2,[["?",[["T",253402300799999999],["T",9223372036854775807]]]]]"#
-        );
-        assert_eq!(
-            rows_to_columns_json(&far[..1]),
-            r#"[1,[["T",[[],[9999],[12],[31],[23],[59],[59],[999999]]]]]"#
-        );
-    }
 
     #[test]
     fn parameters_decode_exactly() {

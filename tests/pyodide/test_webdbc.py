@@ -151,9 +151,20 @@ async def test_types_round_trip():
         e = await araises(webdbc.DataError, cur.fetchmany())
         assert "date" in str(e) and "2147483647" in str(e), e
         eq(await cur.fetchall(), [(dt.date(2024, 1, 3),)], "and the rest after it")
-        # Timestamp columns come over as date and time fields (one map onto datetime), NULLs
-        # kept in place; one beyond Python's years sends its column value by value, and fails
-        # its own row.
+        # Integer, float, text, date and timestamp columns come over packed (one C-level call
+        # a column, src/bindings/columns.rs): NULLs in place, an empty text apart from NULL.
+        await cur.execute("SELECT * FROM (VALUES (1::int8, 0.25::float8, 'a'::text, DATE '0001-01-01', "
+                          "timestamp '2024-01-01 00:00:00'), (NULL, 'Infinity', '', NULL, NULL), "
+                          "(-9223372036854775808, NULL, NULL, DATE '9999-12-31', timestamp '1969-12-31 23:59:59.999999'), "
+                          "(9223372036854775807, '-Infinity', 'Zoë ☃ 𝄞', DATE '1970-01-01', NULL)) v")
+        eq(await cur.fetchall(), [
+            (1, 0.25, "a", dt.date(1, 1, 1), dt.datetime(2024, 1, 1)),
+            (None, float("inf"), "", None, None),
+            (-9223372036854775808, None, None, dt.date(9999, 12, 31), dt.datetime(1969, 12, 31, 23, 59, 59, 999999)),
+            (9223372036854775807, float("-inf"), "Zoë ☃ 𝄞", dt.date(1970, 1, 1), None),
+        ], "packed columns with NULLs")
+        # Timestamps at both ends of Python's range; one beyond its years sends its column value
+        # by value, and fails its own row.
         utc = dt.timezone.utc
         await cur.execute("SELECT t, t::timestamp FROM (VALUES (1, timestamptz '0001-01-01 00:00:00+00'), (2, NULL), "
                           "(3, '9999-12-31 23:59:59.999999+00'), (4, '2024-02-29 01:02:03.000004+00')) v(i, t) ORDER BY i")

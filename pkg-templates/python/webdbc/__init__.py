@@ -20,8 +20,10 @@ import decimal as _decimal
 import itertools as _itertools
 import json as _json
 import math as _math
+import operator as _operator
 import os as _os
 import re as _re
+import struct as _struct
 import time as _time
 import uuid as _uuid
 
@@ -219,7 +221,7 @@ def TimestampFromTicks(ticks):
     return Timestamp(*_time.localtime(ticks)[:6])
 
 
-# -- Values: Python <-> the engine's tagged JSON (src/bindings/tagged.rs) ------------------------
+# -- Values: Python <-> the engine's tagged JSON (src/bindings/tagged.rs), batches (columns.rs) --
 
 _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_UTC = _EPOCH.replace(tzinfo=_dt.timezone.utc)
@@ -269,52 +271,79 @@ def _in(v):
 
 
 def _column_in(kind, values):
-    """A column of a batch (src/bindings/tagged.rs, rows_to_columns_json) as Python values."""
+    """A tagged column of a batch (src/bindings/columns.rs) as Python values."""
     if kind == "":
         return values
-    if kind == "Z" or kind == "T":
-        # [null rows, years, months, days, hours, minutes, seconds, microseconds]: one C-level
-        # map onto datetime, the fastest way Pyodide makes them.
-        nulls, *parts = values
-        if kind == "Z":
-            parts.append(_itertools.repeat(_dt.timezone.utc))
-        column = list(map(_dt.datetime, *parts))
-        for i in nulls:
-            column[i] = None
-        return column
     if kind == "?":
         return [_in(x) if type(x) is list else x for x in values]
     return [None if x is None else _in([kind, x]) for x in values]
 
 
-def _value_in(kind, values, r):
-    """Row r of a column of `kind`: _column_in of a one-row column."""
-    if kind == "Z" or kind == "T":
-        one = [[0] if r in values[0] else []] + [[part[r]] for part in values[1:]]
-    else:
-        one = [values[r]]
-    return _column_in(kind, one)[0]
-
-
-def _rows_in(text):
-    """A batch from the engine as (row tuples, where rows failed): a column at a time, then one
-    zip. A value Python cannot hold puts its DataError in its row's place (the rows around it
-    stay), and the row's index in the second list."""
-    count, columns = _json.loads(text)
-    if not columns:
-        return [()] * count, []
+def _tagged_column_in(kind, values):
+    """A tagged column, and {row: its DataError} for values Python cannot hold (those rows fail,
+    the rows around them stay)."""
     try:
-        return list(zip(*[_column_in(kind, values) for kind, values in columns])), []
-    except (DataError, OverflowError):
-        pass  # found again, row by row
-    rows, failed = [], []
-    for r in range(count):
+        return _column_in(kind, values), {}
+    except DataError:
+        pass  # found again, value by value
+    column, errors = [], {}
+    for r, v in enumerate(values):
         try:
-            rows.append(tuple(_value_in(kind, values, r) for kind, values in columns))
+            column.append(_column_in(kind, [v])[0])
         except DataError as e:
-            failed.append(r)
-            rows.append(e)
-    return rows, failed
+            errors[r] = e
+            column.append(None)
+    return column, errors
+
+
+# A packed column's rows: (struct format, bytes a row). Text columns are cut from the text.
+_PACKED = {"int": ("q", 8), "float": ("d", 8), "date": ("4s", 4), "datetime": ("10s", 10),
+           "datetimetz": ("10s", 10)}
+_UTC = (_itertools.repeat(_dt.timezone.utc),)
+_first = _operator.itemgetter(0)
+
+
+def _packed_column_in(kind, data, at, count):
+    """A packed column's values, from its bytes at `at` in data, and where the next one starts."""
+    fmt, size = _PACKED[kind]
+    end = at + size * count
+    part = data[at:end]
+    if kind == "int" or kind == "float":
+        return part.cast(fmt).tolist(), end
+    # Each row is the date's or datetime's pickle state, which its constructor takes without
+    # parsing arguments (src/bindings/columns.rs says why).
+    states = map(_first, _struct.iter_unpack(fmt, part))
+    make = _dt.date if kind == "date" else _dt.datetime
+    return list(map(make, states, *(_UTC if kind == "datetimetz" else ()))), end
+
+
+def _rows_in(batch):
+    """A batch from the engine, `[header, data, text]` (src/bindings/columns.rs), as (row
+    tuples, rows that failed): each column with one C-level call, then one zip. A value Python
+    cannot hold puts its DataError in its row's place, and the row in the second list."""
+    header, data, text = batch[0], batch[1], batch[2]
+    count, kinds = _json.loads(header)
+    data = data.to_memoryview()
+    texts = text.split("\0")
+    columns, errors, at, t = [], {}, 0, 0
+    for kind, payload in kinds:
+        if kind == "text" or kind in _PACKED:
+            if kind == "text":
+                column = texts[t:t + count]
+                t += count
+            else:
+                column, at = _packed_column_in(kind, data, at, count)
+            for r in payload:  # its null rows
+                column[r] = None
+        else:
+            column, failed = _tagged_column_in(kind, payload)
+            for r, e in failed.items():
+                errors.setdefault(r, e)
+        columns.append(column)
+    rows = list(zip(*columns)) if columns else [()] * count
+    for r, e in errors.items():
+        rows[r] = e
+    return rows, sorted(errors)
 
 
 class Json:
@@ -631,8 +660,8 @@ class AsyncCursor:
             rows, at = self._rows, self._pos
             if at == len(rows):
                 # At least a chunk per round trip: iteration must not cost a call per row.
-                text = await _js_await(self._js.fetchJson, max(n - len(out), _CHUNK))
-                self._rows, self._failed = _rows_in(text)
+                batch = await _js_await(self._js.fetchColumns, max(n - len(out), _CHUNK))
+                self._rows, self._failed = _rows_in(batch)
                 self._pos = 0
                 if not self._rows:
                     break
