@@ -83,6 +83,12 @@ fn pages_follow_next_uri_and_count_at_the_end() {
         ),
     ]);
     let first = block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
+    // The next page is asked for before this one is handed out, so the server works on it
+    // while the caller reads.
+    assert_eq!(
+        http.urls().last().map(String::as_str),
+        Some(format!("GET http://h:8000/v1/query/{id}/page/1").as_str())
+    );
     let columns = first.columns.clone().unwrap();
     assert_eq!(
         (columns[0].name.as_str(), columns[0].type_code.as_str()),
@@ -196,8 +202,17 @@ fn an_unread_result_gets_heartbeats_and_close_releases_it() {
     let mut s = connect(&http);
     assert_eq!(s.keep_alive_interval_ms(), Some(15_000));
     let id = qid(1);
-    http.push([first_of_pages(&id, &[1])]);
+    http.push([
+        first_of_pages(&id, &[1]),
+        reply(
+            "GET",
+            &format!("/v1/query/{id}/page/1"),
+            page(&id, &[2], None, json!(null)),
+        ),
+    ]);
     block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
+    // The next page was asked for ahead; until it is read, heartbeats go on as for any
+    // unread result.
     // A quarter of the server's result timeout (8 s).
     assert_eq!(s.keep_alive_interval_ms(), Some(2_000));
     block_on(s.keep_alive()).unwrap(); // activity seen

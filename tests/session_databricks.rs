@@ -83,6 +83,44 @@ fn a_statement_is_polled_and_its_chunks_read_one_per_fetch() {
 }
 
 #[test]
+fn the_next_chunk_is_asked_for_ahead_and_asked_again_when_the_server_is_busy() {
+    let http = ScriptedHttp::default();
+    let mut s = connect(&http, "");
+    let chunk = "/api/2.0/sql/statements/s1/result/chunks/1";
+    let mut busy = status(
+        "GET",
+        chunk,
+        503,
+        json!({ "error_code": "TEMPORARILY_UNAVAILABLE" }),
+    );
+    if let Ok(r) = &mut busy.reply {
+        r.headers.push(("retry-after".into(), "1".into()));
+    }
+    http.push([
+        reply(
+            "POST",
+            STATEMENTS,
+            succeeded(
+                "s1",
+                json!({ "data_array": [["1"]], "next_chunk_internal_link": chunk }),
+            ),
+        ),
+        busy,
+        reply("GET", chunk, json!({ "data_array": [["2"]] })),
+    ]);
+    let first = block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
+    // Sent before the first chunk was handed out: the server works on it while the caller reads.
+    assert_eq!(
+        http.urls().last().map(String::as_str),
+        Some(format!("GET http://h:80{chunk}").as_str())
+    );
+    let (rows, rowcount) = block_on(drain(&mut s, first.rows)).unwrap();
+    assert_eq!((ints(&rows), rowcount), (vec![1, 2], 2));
+    assert_eq!(http.paused_ms(), 1000, "asked again after Retry-After");
+    assert_eq!(http.left(), 0);
+}
+
+#[test]
 fn external_links_are_fetched_without_the_token_and_a_failed_chunk_ends_the_result() {
     let http = ScriptedHttp::default();
     let mut s = connect(&http, "&disposition=EXTERNAL_LINKS");

@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 
 use base64::Engine as _;
+use futures::future::{self, Either, LocalBoxFuture};
+use futures::FutureExt as _;
 
 use crate::core::error::{Error, ErrorKind, Result};
 
@@ -99,13 +101,52 @@ impl Response {
     }
 }
 
+/// Clones share the client: what aborts one aborts them all.
 #[allow(async_fn_in_trait)] // single-threaded: wasm futures are not Send
-pub trait HttpClient {
+pub trait HttpClient: Clone + 'static {
     /// Sends the request and reads the whole response. Network failures are errors; HTTP error
     /// statuses are responses.
     async fn send(&self, req: Request) -> Result<Response>;
     /// Waits `ms` milliseconds (between polls of a running statement).
     async fn pause(&self, ms: u32);
+}
+
+/// A request sent ahead of need: a result's next page, asked for before this page's rows are
+/// decoded and handed out, so that the server and the network work on it meanwhile (the client
+/// holds at most one page more than it hands out). Dropped unread, it is abandoned.
+pub struct Ahead {
+    /// What was sent, to send again (a server's "retry later").
+    pub request: Request,
+    reply: AheadReply,
+}
+
+enum AheadReply {
+    Running(LocalBoxFuture<'static, Result<Response>>),
+    Answered(Result<Response>),
+}
+
+impl Ahead {
+    /// Sends `request`, and lets the runtime put it on the wire (one turn of its event loop)
+    /// before the caller goes on with its own work.
+    pub async fn send<H: HttpClient>(http: &H, request: Request) -> Ahead {
+        let client = http.clone();
+        let sent = request.clone();
+        let exchange = async move { client.send(sent).await }.boxed_local();
+        let reply = match future::select(exchange, Box::pin(http.pause(0))).await {
+            Either::Left((answered, _)) => AheadReply::Answered(answered),
+            Either::Right(((), running)) => AheadReply::Running(running),
+        };
+        Ahead { request, reply }
+    }
+
+    /// Its reply, once it has come; taken: a second call is an error.
+    pub async fn reply(&mut self) -> Result<Response> {
+        let read = AheadReply::Answered(Err(Error::interface("a reply read twice")));
+        match std::mem::replace(&mut self.reply, read) {
+            AheadReply::Running(running) => running.await,
+            AheadReply::Answered(answered) => answered,
+        }
+    }
 }
 
 /// `Authorization: Basic …` for a user and password.

@@ -64,6 +64,8 @@ impl FetchAbort {
     }
 }
 
+/// Clones share the requests in flight (what aborts one aborts all).
+#[derive(Clone)]
 pub struct FetchClient {
     state: Rc<State>,
     /// Bounds every request, reading the body included.
@@ -213,26 +215,42 @@ impl HttpClient for FetchClient {
         self.state.stop.set(None); // a cancel that found nothing running is forgotten
         let controller =
             AbortController::new().map_err(|_| Error::interface("AbortController unavailable"))?;
-        self.state.in_flight.borrow_mut().push(controller.clone());
+        let in_flight = InFlight::new(&self.state, controller);
+        let controller = &in_flight.0;
         let result = match req.timeout_ms.or(self.timeout_ms) {
-            Some(ms) => with_timeout(ms, "the request", self.exchange(&req, &controller)).await,
-            None => self.exchange(&req, &controller).await,
+            Some(ms) => with_timeout(ms, "the request", self.exchange(&req, controller)).await,
+            None => self.exchange(&req, controller).await,
         };
-        // Done or timed out: either way the request must not go on.
-        controller.abort();
+        drop(in_flight);
         // The relay's own refusal (a token, a target it does not allow), not the database's.
-        let result = result.and_then(|resp| match resp.header("x-webdbc-relay-answer") {
+        result.and_then(|resp| match resp.header("x-webdbc-relay-answer") {
             Some(_) => Err(Error::relay(format!(
                 "webdbc-relay at {}: {}",
                 origin(&req.url),
                 resp.excerpt()
             ))),
             None => Ok(resp),
-        });
-        self.state
+        })
+    }
+}
+
+/// A request's AbortController among those in flight, until the request is done, timed out or
+/// dropped unread: then it is aborted, since the request must not go on.
+struct InFlight<'a>(AbortController, &'a State);
+
+impl<'a> InFlight<'a> {
+    fn new(state: &'a State, controller: AbortController) -> InFlight<'a> {
+        state.in_flight.borrow_mut().push(controller.clone());
+        InFlight(controller, state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.abort();
+        self.1
             .in_flight
             .borrow_mut()
-            .retain(|c| !js_sys::Object::is(c, &controller));
-        result
+            .retain(|c| !js_sys::Object::is(c, &self.0));
     }
 }

@@ -79,12 +79,15 @@ impl Transport for Replay {
 }
 
 /// HTTP replies again, in order whatever is asked (a corrupted reply may send the session
-/// elsewhere), then a broken connection.
-pub struct ReplayHttp(RefCell<std::collections::VecDeque<(u16, Vec<u8>)>>);
+/// elsewhere), then a broken connection. Clones share the replies.
+#[derive(Clone)]
+pub struct ReplayHttp(std::rc::Rc<RefCell<Replies>>);
+
+type Replies = std::collections::VecDeque<(u16, Vec<u8>)>;
 
 impl ReplayHttp {
     pub fn new(replies: Vec<(u16, Vec<u8>)>) -> ReplayHttp {
-        ReplayHttp(RefCell::new(replies.into()))
+        ReplayHttp(std::rc::Rc::new(RefCell::new(replies.into())))
     }
 }
 

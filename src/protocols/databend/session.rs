@@ -15,7 +15,7 @@ use super::params::param;
 use super::response::{reply_error, server_error, LoginResponse, QueryResponse};
 use super::types::{decode, DbType};
 use crate::core::error::{Error, Result};
-use crate::core::http::{parse_reply, HttpClient, Request};
+use crate::core::http::{parse_reply, Ahead, HttpClient, Request, Response};
 use crate::core::pages::{decode_rows, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params, Row};
@@ -40,8 +40,8 @@ pub struct DatabendSession<H> {
     session: Json,
     server_version: Option<String>,
     server_side_params: bool,
-    /// The open result, and the `next_uri` of its next page.
-    open: Option<Pages<Shape, String>>,
+    /// The open result, and its next page, asked for.
+    open: Option<Pages<Shape, Ahead>>,
     autocommit: bool,
     /// Statements started, for query ids.
     queries: u64,
@@ -135,10 +135,14 @@ impl<H: HttpClient> DatabendSession<H> {
         body: Option<Json>,
     ) -> Result<QueryResponse> {
         let resp = self.http.send(self.cfg.request(method, path, body)).await?;
+        self.reply_of(&resp)
+    }
+
+    fn reply_of(&self, resp: &Response) -> Result<QueryResponse> {
         if resp.status != 200 {
-            return Err(reply_error(&resp, &self.cfg.user));
+            return Err(reply_error(resp, &self.cfg.user));
         }
-        parse_reply(&resp)
+        parse_reply(resp)
     }
 
     /// Takes what a reply says about the session and the running query; fails on its error.
@@ -236,6 +240,28 @@ impl<H: HttpClient> DatabendSession<H> {
         Ok(next)
     }
 
+    /// The reply to a `next_uri` sent ahead.
+    async fn follow_ahead(&mut self, ahead: &mut Ahead) -> Result<QueryResponse> {
+        let mut next = self.reply_of(&ahead.reply().await?)?;
+        self.absorb(&mut next)?;
+        Ok(next)
+    }
+
+    /// A page's rows, and its `next_uri` followed already: sent before the rows are decoded, so
+    /// that the server works on the next page meanwhile.
+    async fn page_of(
+        &mut self,
+        reply: &mut QueryResponse,
+        types: &[DbType],
+        utc: bool,
+    ) -> Result<(Vec<Row>, Option<Ahead>)> {
+        let next = match reply.next_uri.take() {
+            Some(uri) => Some(Ahead::send(&self.http, self.cfg.request("GET", &uri, None)).await),
+            None => None,
+        };
+        Ok((rows_of(types, reply, utc)?, next))
+    }
+
     /// BEGIN before the first statement when autocommit is off.
     async fn begin_if_needed(&mut self) -> Result<()> {
         if !self.autocommit && !self.in_transaction() {
@@ -288,39 +314,36 @@ impl<H: HttpClient> DatabendSession<H> {
             .map(|(f, t)| Column::new(f.name, f.ty, t.logical()))
             .collect();
         let utc = reply.utc();
-        let rows = rows_of(&types, &mut reply, utc)?;
+        let final_uri = reply.final_uri.take();
+        let (rows, next) = self.page_of(&mut reply, &types, utc).await?;
         let shape = Shape {
             types,
             utc,
-            final_uri: reply.final_uri.take(),
+            final_uri,
         };
-        let (outcome, open) =
-            Pages::first(Rc::from(columns), rows, shape, reply.next_uri.take(), None);
+        let (outcome, open) = Pages::first(Rc::from(columns), rows, shape, next, None);
         self.open = open;
         Ok(outcome)
     }
 
     /// The next page of the open result (pages that come back empty while the query runs
-    /// are followed on).
+    /// are followed on, after a pause).
     async fn next_page(&mut self) -> Result<Batch> {
-        let Some(pages) = self.open.take() else {
+        let Some(mut pages) = self.open.take() else {
             return Ok(Batch::end(-1));
         };
-        let (mut uri, mut pause) = (pages.next.clone(), false);
-        let page = loop {
-            let mut reply = match self.follow(&uri, pause).await {
-                Ok(r) => r,
-                Err(e) => break Err(e),
-            };
-            let rows = match rows_of(&pages.shape.types, &mut reply, pages.shape.utc) {
-                Ok(r) => r,
-                Err(e) => break Err(e),
-            };
-            match reply.next_uri.take() {
-                Some(next) if rows.is_empty() && reply.running() => (uri, pause) = (next, true),
-                next => break Ok((rows, next)),
+        let page = async {
+            let mut reply = self.follow_ahead(&mut pages.next).await?;
+            while !reply.has_rows() && reply.running() {
+                match reply.next_uri.take() {
+                    Some(uri) => reply = self.follow(&uri, true).await?,
+                    None => break,
+                }
             }
-        };
+            self.page_of(&mut reply, &pages.shape.types, pages.shape.utc)
+                .await
+        }
+        .await;
         let mut open = Some(pages);
         match page {
             Ok((rows, next)) => {

@@ -13,7 +13,7 @@ use super::config::{DatabricksConfig, STATEMENTS};
 use super::response::{reply_error, statement_error, ChunkRows, ResultData, StatementResponse};
 use super::types::{decode, parameter, DType};
 use crate::core::error::{Error, Result};
-use crate::core::http::{parse_reply, HttpClient, Request};
+use crate::core::http::{parse_reply, Ahead, HttpClient, Request, Response};
 use crate::core::pages::{decode_rows, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::value::Value;
@@ -27,8 +27,8 @@ const MAX_ATTEMPTS: u32 = 5;
 pub struct DatabricksSession<H> {
     http: H,
     cfg: DatabricksConfig,
-    /// The open result: its column types, and the link to its next chunk.
-    open: Option<Pages<Vec<DType>, String>>,
+    /// The open result: its column types, and its next chunk, asked for.
+    open: Option<Pages<Vec<DType>, Ahead>>,
     /// The statement running now, for the cancel token.
     running: Rc<RefCell<Option<String>>>,
 }
@@ -56,9 +56,20 @@ impl<H: HttpClient> DatabricksSession<H> {
 
     /// Sends a request, again after the wait the server asks for on 429 and 503 (as the SDK).
     async fn send<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let resp = self.http.send(req.clone()).await?;
+        self.answer(resp, req).await
+    }
+
+    /// The reply to a request sent ahead (the next chunk's link), retried as `send` does.
+    async fn send_ahead<T: DeserializeOwned>(&self, ahead: &mut Ahead) -> Result<T> {
+        let resp = ahead.reply().await?;
+        self.answer(resp, ahead.request.clone()).await
+    }
+
+    /// `resp` read as T, or `req` sent again while the server asks to retry.
+    async fn answer<T: DeserializeOwned>(&self, mut resp: Response, req: Request) -> Result<T> {
         let mut attempt = 1;
         loop {
-            let resp = self.http.send(req.clone()).await?;
             match resp.status {
                 200 => return parse_reply(&resp),
                 429 | 503 if attempt < MAX_ATTEMPTS => {
@@ -69,6 +80,7 @@ impl<H: HttpClient> DatabricksSession<H> {
                         .min(30);
                     self.http.pause(secs * 1000).await;
                     attempt += 1;
+                    resp = self.http.send(req.clone()).await?;
                 }
                 _ => return Err(reply_error(&resp)),
             }
@@ -132,12 +144,13 @@ impl<H: HttpClient> DatabricksSession<H> {
         result
     }
 
-    /// The rows of one chunk, inline or from its external link, and the link to the next.
+    /// The rows of one chunk, inline or from its external link, and the next chunk asked for
+    /// already: before the rows are decoded, so that the server works on it meanwhile.
     async fn chunk_rows(
         &self,
         data: Option<ResultData>,
         types: &[DType],
-    ) -> Result<(Vec<Row>, Option<String>)> {
+    ) -> Result<(Vec<Row>, Option<Ahead>)> {
         let data = data.unwrap_or_default();
         let (cells, next) = match data.external_links.and_then(|l| l.into_iter().next()) {
             Some(link) => {
@@ -178,6 +191,10 @@ impl<H: HttpClient> DatabricksSession<H> {
                 )
             }
             None => (data.data_array, data.next_chunk_internal_link),
+        };
+        let next = match next {
+            Some(link) => Some(Ahead::send(&self.http, self.cfg.request("GET", &link, None)).await),
+            None => None,
         };
         let rows = decode_rows(cells.unwrap_or_default(), types, decode)?;
         Ok((rows, next))
@@ -243,12 +260,10 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
 
     async fn fetch(&mut self) -> Result<Batch> {
         // Taken out: a failed chunk ends the result; a chunk with more after it puts it back.
-        let Some(pages) = self.open.take() else {
+        let Some(mut pages) = self.open.take() else {
             return Ok(Batch::end(-1));
         };
-        let data = self
-            .send(self.cfg.request("GET", &pages.next, None))
-            .await?;
+        let data = self.send_ahead(&mut pages.next).await?;
         let (rows, next) = self.chunk_rows(Some(data), &pages.shape).await?;
         let mut open = Some(pages);
         let batch = Pages::page(&mut open, rows, next);
