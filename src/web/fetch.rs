@@ -5,6 +5,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use futures::future::LocalBoxFuture;
+use futures::FutureExt as _;
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -206,6 +208,15 @@ fn origin(url: &str) -> String {
 impl HttpClient for FetchClient {
     async fn pause(&self, ms: u32) {
         crate::web::timer::sleep(ms).await;
+    }
+
+    /// A task of its own: the reply is read as it comes, and the request's bound counts the
+    /// server's time, not how long the caller takes to await it.
+    fn send_in_background(&self, req: Request) -> LocalBoxFuture<'static, Result<Response>> {
+        let client = self.clone();
+        let (exchange, reply) = async move { client.send(req).await }.remote_handle();
+        wasm_bindgen_futures::spawn_local(exchange);
+        reply.boxed_local()
     }
 
     async fn send(&self, req: Request) -> Result<Response> {

@@ -161,6 +161,15 @@ export async function databendCancel(api, env) {
   // The server's statements run one at a time: the next one ran before the sleep would have
   // ended only because kill_uri stopped it there, not just the request here.
   ok(Date.now() - started < 1400, "the server stopped the statement");
+  // The next page is asked for ahead; its bound is the server's answer, not how long the caller
+  // takes over the page before it.
+  const slow = await openDatabend(api, env, { statementTimeout: 300, fetchSize: 100 });
+  const sc = slow.cursor();
+  await sc.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 250) SELECT x FROM c");
+  eq((await sc.fetchmany(100)).length, 100, "the first page");
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  eq((await sc.fetchall()).length, 150, "the pages after it, read after the timeout's span passed");
+  await slow.close();
   const timed = await openDatabend(api, env, { statementTimeout: 200 });
   const t = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");
   ok(/timed out after 200 ms/.test(t.message), t.message);

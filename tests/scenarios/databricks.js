@@ -111,6 +111,15 @@ export async function databricksAsync(api, env) {
   // As for Databend: the next statement did not wait for the sleep, so /cancel stopped it.
   ok(Date.now() - started < 1400, "the server stopped the statement");
   await conn.close();
+  // The next chunk (1,000 rows each) is asked for ahead; its bound is the server's answer, not
+  // how long the caller takes over the chunk before it.
+  const slow = await openDatabricks(api, env, { statementTimeout: 300 });
+  const sc = slow.cursor();
+  await sc.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2500) SELECT x FROM c");
+  eq((await sc.fetchmany(1000)).length, 1000, "the first chunk");
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  eq((await sc.fetchall()).length, 1500, "the chunks after it, read after the timeout's span passed");
+  await slow.close();
   const timed = await openDatabricks(api, env, { statementTimeout: 300 });
   e = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");
   ok(/timed out/.test(e.message), e.message);
