@@ -154,9 +154,12 @@ pub fn basic_auth(user: &str, password: &str) -> String {
 }
 
 /// Parses a JSON reply into its typed shape (numbers kept exact: serde_json's
-/// `arbitrary_precision`). A reply of another shape is malformed.
+/// `arbitrary_precision`). A reply of another shape is malformed. The body is checked as UTF-8
+/// once, so that its strings and raw cells are not checked again one by one.
 pub fn parse_reply<'a, T: serde::Deserialize<'a>>(resp: &'a Response) -> Result<T> {
-    serde_json::from_slice(&resp.body).map_err(|e| Error::malformed(format!("invalid reply: {e}")))
+    let invalid = |e: &dyn std::fmt::Display| Error::malformed(format!("invalid reply: {e}"));
+    let text = std::str::from_utf8(&resp.body).map_err(|e| invalid(&e))?;
+    serde_json::from_str(text).map_err(|e| invalid(&e))
 }
 
 /// Parses a JSON reply whose shape is open (a report handed on as it is).
