@@ -211,9 +211,8 @@ fn an_unread_result_gets_heartbeats_and_close_releases_it() {
         ),
     ]);
     block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
-    // The next page was asked for ahead; until it is read, heartbeats go on as for any
-    // unread result.
-    // A quarter of the server's result timeout (8 s).
+    // The next page was asked for ahead, but the result stays unread: heartbeats, every quarter
+    // of the server's result timeout (8 s).
     assert_eq!(s.keep_alive_interval_ms(), Some(2_000));
     block_on(s.keep_alive()).unwrap(); // activity seen
     block_on(s.keep_alive()).unwrap(); // one idle tick

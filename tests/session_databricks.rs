@@ -145,6 +145,11 @@ fn external_links_are_fetched_without_the_token_and_a_failed_chunk_ends_the_resu
     ]);
     let first = block_on(s.execute("SELECT n FROM t", Params::none())).unwrap();
     assert_eq!(ints(&first.rows), vec![1, 2]);
+    // The next chunk's signed link would expire while the caller reads: not asked for ahead.
+    assert_eq!(
+        http.urls().last().map(String::as_str),
+        Some("GET https://storage.example/c0?sig=secret")
+    );
     let storage = &http.sent()[2];
     assert!(storage
         .headers

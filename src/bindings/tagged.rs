@@ -1,7 +1,8 @@
 //! Values as tagged JSON: how parameters cross from the Python module (pkg-templates/python),
-//! and the row values that columns.rs does not pack. JSON's own null, booleans, integers, finite floats and strings stand for themselves;
-//! every other value is a list `[tag, …]`, so each keeps its exact type through JavaScript, where
-//! a number would blur `1.0` and `1` and a string would blur text and decimals.
+//! and the row values that columns.rs does not pack. JSON's own null, booleans, integers, finite
+//! floats and strings stand for themselves; every other value is a list `[tag, …]`, so each keeps
+//! its exact type through JavaScript, where a number would blur `1.0` and `1` and a string would
+//! blur text and decimals.
 //!
 //! | tag | value | payload |
 //! |---|---|---|

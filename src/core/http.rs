@@ -110,8 +110,10 @@ pub trait HttpClient: Clone + 'static {
     /// Waits `ms` milliseconds (between polls of a running statement).
     async fn pause(&self, ms: u32);
     /// Sends the request now and reads its response in the background, for awaiting later; the
-    /// returned future, dropped, abandons it. By default the exchange is polled once here, which
-    /// suits clients whose exchange then runs on its own (the tests' scripted ones).
+    /// returned future, dropped, abandons it. The default polls the exchange once and leaves the
+    /// rest to whoever awaits it, which suits only clients whose exchange then completes on its
+    /// own (the tests' scripted ones): a client with timers or a body to read must run it as a
+    /// task of its own, as fetch does.
     fn send_in_background(&self, req: Request) -> LocalBoxFuture<'static, Result<Response>> {
         let client = self.clone();
         let mut exchange = async move { client.send(req).await }.boxed_local();
@@ -122,22 +124,30 @@ pub trait HttpClient: Clone + 'static {
     }
 }
 
-/// A request sent ahead of need: a result's next page, asked for before this page's rows are
-/// decoded and handed out, so that the server and the network work on it meanwhile (the client
-/// holds at most one page more than it hands out). Dropped unread, it is abandoned.
-pub struct Ahead {
+/// The request for a result's next page. Usually asked for at once ([`NextPage::ask_now`]),
+/// before this page's rows are decoded and handed out, so that the server and the network work
+/// on it meanwhile (the client holds at most one page more than it hands out); dropped unread, it
+/// is abandoned.
+pub struct NextPage {
     /// What was sent, to send again (a server's "retry later").
     pub request: Request,
     reply: LocalBoxFuture<'static, Result<Response>>,
 }
 
-impl Ahead {
+impl NextPage {
     /// Sends `request`, and lets the runtime put it on the wire (one turn of its event loop)
     /// before the caller goes on with its own work.
-    pub async fn send<H: HttpClient>(http: &H, request: Request) -> Ahead {
+    pub async fn ask_now<H: HttpClient>(http: &H, request: Request) -> NextPage {
         let reply = http.send_in_background(request.clone());
         http.pause(0).await;
-        Ahead { request, reply }
+        NextPage { request, reply }
+    }
+
+    /// Sends `request` only once its reply is awaited (what it answers would not keep).
+    pub fn ask_when_read<H: HttpClient>(http: &H, request: Request) -> NextPage {
+        let (client, sent) = (http.clone(), request.clone());
+        let reply = async move { client.send(sent).await }.boxed_local();
+        NextPage { request, reply }
     }
 
     /// Its reply, once it has come; taken: a second call is an error.

@@ -154,15 +154,17 @@ async def test_types_round_trip():
         # Integer, float, text, date and timestamp columns come over packed (one C-level call
         # a column, src/bindings/columns.rs): NULLs in place, an empty text apart from NULL.
         await cur.execute("SELECT * FROM (VALUES (1::int8, 0.25::float8, 'a'::text, DATE '0001-01-01', "
-                          "timestamp '2024-01-01 00:00:00'), (NULL, 'Infinity', '', NULL, NULL), "
-                          "(-9223372036854775808, NULL, NULL, DATE '9999-12-31', timestamp '1969-12-31 23:59:59.999999'), "
-                          "(9223372036854775807, '-Infinity', 'Zoë ☃ 𝄞', DATE '1970-01-01', NULL)) v")
-        eq(await cur.fetchall(), [
-            (1, 0.25, "a", dt.date(1, 1, 1), dt.datetime(2024, 1, 1)),
-            (None, float("inf"), "", None, None),
-            (-9223372036854775808, None, None, dt.date(9999, 12, 31), dt.datetime(1969, 12, 31, 23, 59, 59, 999999)),
-            (9223372036854775807, float("-inf"), "Zoë ☃ 𝄞", dt.date(1970, 1, 1), None),
+                          "timestamp '2024-01-01 00:00:00', 'p'::text), (NULL, 'Infinity', '', NULL, NULL, NULL), "
+                          "(-9223372036854775808, 2, NULL, DATE '9999-12-31', timestamp '1969-12-31 23:59:59.999999', ''), "
+                          "(9223372036854775807, '-Infinity', 'Zoë ☃ 𝄞', DATE '1970-01-01', NULL, 'q\t')) v")
+        rows = await cur.fetchall()
+        eq(rows, [
+            (1, 0.25, "a", dt.date(1, 1, 1), dt.datetime(2024, 1, 1), "p"),
+            (None, float("inf"), "", None, None, None),
+            (-9223372036854775808, 2.0, None, dt.date(9999, 12, 31), dt.datetime(1969, 12, 31, 23, 59, 59, 999999), ""),
+            (9223372036854775807, float("-inf"), "Zoë ☃ 𝄞", dt.date(1970, 1, 1), None, "q\t"),
         ], "packed columns with NULLs")
+        eq([type(v) for v in rows[2]], [int, float, type(None), dt.date, dt.datetime, str], "their types")
         # Timestamps at both ends of Python's range; one beyond its years sends its column value
         # by value, and fails its own row.
         utc = dt.timezone.utc
@@ -283,6 +285,9 @@ async def test_http_backends():
     cur = conn.cursor()
     await cur.execute("SELECT * FROM sys.summits ORDER BY height DESC LIMIT ?", [2])
     eq([r[0] for r in await cur.fetchall()], ["Mont Blanc", "Monte Rosa"], "crate summits")
+    # Text with a NUL inside cannot be cut at NULs: its column comes tagged, the other packed.
+    await cur.execute("SELECT ? AS t, 'x' AS u", ["a\x00b"])
+    eq(await cur.fetchall(), [("a\x00b", "x")], "a NUL inside text")
     await araises(webdbc.NotSupportedError, conn.rollback())
     await conn.close()
     # crate-python's form: the node URL, then username and password.

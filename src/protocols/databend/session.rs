@@ -15,7 +15,7 @@ use super::params::param;
 use super::response::{reply_error, server_error, LoginResponse, QueryResponse};
 use super::types::{decode, DbType};
 use crate::core::error::{Error, Result};
-use crate::core::http::{parse_reply, Ahead, HttpClient, Request, Response};
+use crate::core::http::{parse_reply, HttpClient, NextPage, Request, Response};
 use crate::core::pages::{decode_rows, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::{executemany_rowcount, Backend, Batch, Column, Outcome, Params, Row};
@@ -41,7 +41,7 @@ pub struct DatabendSession<H> {
     server_version: Option<String>,
     server_side_params: bool,
     /// The open result, and its next page, asked for.
-    open: Option<Pages<Shape, Ahead>>,
+    open: Option<Pages<Shape, NextPage>>,
     autocommit: bool,
     /// Statements started, for query ids.
     queries: u64,
@@ -241,7 +241,7 @@ impl<H: HttpClient> DatabendSession<H> {
     }
 
     /// The reply to a `next_uri` sent ahead.
-    async fn follow_ahead(&mut self, ahead: &mut Ahead) -> Result<QueryResponse> {
+    async fn follow_ahead(&mut self, ahead: &mut NextPage) -> Result<QueryResponse> {
         let mut next = self.reply_of(&ahead.reply().await?)?;
         self.absorb(&mut next)?;
         Ok(next)
@@ -254,9 +254,11 @@ impl<H: HttpClient> DatabendSession<H> {
         reply: &mut QueryResponse,
         types: &[DbType],
         utc: bool,
-    ) -> Result<(Vec<Row>, Option<Ahead>)> {
+    ) -> Result<(Vec<Row>, Option<NextPage>)> {
         let next = match reply.next_uri.take() {
-            Some(uri) => Some(Ahead::send(&self.http, self.cfg.request("GET", &uri, None)).await),
+            Some(uri) => {
+                Some(NextPage::ask_now(&self.http, self.cfg.request("GET", &uri, None)).await)
+            }
             None => None,
         };
         Ok((rows_of(types, reply, utc)?, next))

@@ -13,7 +13,7 @@ use super::config::{DatabricksConfig, STATEMENTS};
 use super::response::{reply_error, statement_error, ChunkRows, ResultData, StatementResponse};
 use super::types::{decode, parameter, DType};
 use crate::core::error::{Error, Result};
-use crate::core::http::{parse_reply, Ahead, HttpClient, Request, Response};
+use crate::core::http::{parse_reply, HttpClient, NextPage, Request, Response};
 use crate::core::pages::{decode_rows, Pages};
 use crate::core::sql::{self, Marker};
 use crate::core::value::Value;
@@ -28,7 +28,7 @@ pub struct DatabricksSession<H> {
     http: H,
     cfg: DatabricksConfig,
     /// The open result: its column types, and its next chunk, asked for.
-    open: Option<Pages<Vec<DType>, Ahead>>,
+    open: Option<Pages<Vec<DType>, NextPage>>,
     /// The statement running now, for the cancel token.
     running: Rc<RefCell<Option<String>>>,
 }
@@ -60,10 +60,10 @@ impl<H: HttpClient> DatabricksSession<H> {
         self.answer(resp, req).await
     }
 
-    /// The reply to a request sent ahead (the next chunk's link), retried as `send` does.
-    async fn send_ahead<T: DeserializeOwned>(&self, ahead: &mut Ahead) -> Result<T> {
-        let resp = ahead.reply().await?;
-        self.answer(resp, ahead.request.clone()).await
+    /// The next chunk's reply, retried as `send` does.
+    async fn read_next<T: DeserializeOwned>(&self, next: &mut NextPage) -> Result<T> {
+        let resp = next.reply().await?;
+        self.answer(resp, next.request.clone()).await
     }
 
     /// `resp` read as T, or `req` sent again while the server asks to retry.
@@ -144,13 +144,13 @@ impl<H: HttpClient> DatabricksSession<H> {
         result
     }
 
-    /// The rows of one chunk, inline or from its external link, and the next chunk asked for
-    /// already: before the rows are decoded, so that the server works on it meanwhile.
+    /// The rows of one chunk, inline or from its external link, and the next chunk: inline, asked
+    /// for already, before the rows are decoded, so that the server works on it meanwhile.
     async fn chunk_rows(
         &self,
         data: Option<ResultData>,
         types: &[DType],
-    ) -> Result<(Vec<Row>, Option<Ahead>)> {
+    ) -> Result<(Vec<Row>, Option<NextPage>)> {
         let data = data.unwrap_or_default();
         let (cells, next) = match data.external_links.and_then(|l| l.into_iter().next()) {
             Some(link) => {
@@ -192,8 +192,11 @@ impl<H: HttpClient> DatabricksSession<H> {
             }
             None => (data.data_array, data.next_chunk_internal_link),
         };
-        let next = match next {
-            Some(link) => Some(Ahead::send(&self.http, self.cfg.request("GET", &link, None)).await),
+        // With external links, the next chunk's reply is a signed link that expires: it is
+        // asked for when read.
+        let next = match next.map(|link| self.cfg.request("GET", &link, None)) {
+            Some(req) if self.cfg.external_links => Some(NextPage::ask_when_read(&self.http, req)),
+            Some(req) => Some(NextPage::ask_now(&self.http, req).await),
             None => None,
         };
         let rows = decode_rows(cells.unwrap_or_default(), types, decode)?;
@@ -263,7 +266,7 @@ impl<H: HttpClient> Backend for DatabricksSession<H> {
         let Some(mut pages) = self.open.take() else {
             return Ok(Batch::end(-1));
         };
-        let data = self.send_ahead(&mut pages.next).await?;
+        let data = self.read_next(&mut pages.next).await?;
         let (rows, next) = self.chunk_rows(Some(data), &pages.shape).await?;
         let mut open = Some(pages);
         let batch = Pages::page(&mut open, rows, next);
