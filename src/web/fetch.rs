@@ -33,8 +33,16 @@ enum Stop {
 
 #[derive(Default)]
 struct State {
-    in_flight: RefCell<Vec<AbortController>>,
-    stop: Cell<Option<Stop>>,
+    in_flight: RefCell<Vec<Aborter>>,
+    closed: Cell<bool>,
+}
+
+/// A request's AbortController, and why it was aborted: each request keeps its own reason, so
+/// that two aborted at once (a page asked for ahead and a heartbeat) both say it.
+#[derive(Clone)]
+struct Aborter {
+    controller: AbortController,
+    why: Rc<Cell<Option<Stop>>>,
 }
 
 /// Ends the requests in flight; shared with the bindings' cancel and close.
@@ -42,8 +50,8 @@ struct State {
 pub struct FetchAbort(Rc<State>);
 
 impl FetchAbort {
-    /// Aborts the running request: the statement fails with "cancelled". The server may still
-    /// finish it (HTTP has no way to ask it to stop).
+    /// Aborts the requests in flight: their statement fails with "cancelled". The server may
+    /// still finish it (HTTP has no way to ask it to stop).
     pub fn cancel(&self) {
         self.abort(Stop::Cancelled);
     }
@@ -53,15 +61,12 @@ impl FetchAbort {
     }
 
     fn abort(&self, why: Stop) {
-        let controllers = self.0.in_flight.take();
-        if !controllers.is_empty() && self.0.stop.get() != Some(Stop::Closed) {
-            self.0.stop.set(Some(why));
-        }
-        for c in controllers {
-            c.abort();
-        }
         if why == Stop::Closed {
-            self.0.stop.set(Some(Stop::Closed));
+            self.0.closed.set(true);
+        }
+        for request in self.0.in_flight.take() {
+            request.why.set(Some(why));
+            request.controller.abort();
         }
     }
 }
@@ -104,7 +109,7 @@ impl FetchClient {
         FetchAbort(self.state.clone())
     }
 
-    async fn exchange(&self, req: &Request, controller: &AbortController) -> Result<Response> {
+    async fn exchange(&self, req: &Request, aborter: &Aborter) -> Result<Response> {
         let init = RequestInit::new();
         init.set_method(req.method);
         let headers = Headers::new().map_err(|_| Error::interface("fetch Headers unavailable"))?;
@@ -128,10 +133,10 @@ impl FetchClient {
             init.set_body(&Uint8Array::from(body.as_slice()));
         }
         init.set_credentials(RequestCredentials::Omit);
-        init.set_signal(Some(&controller.signal()));
+        init.set_signal(Some(&aborter.controller.signal()));
         let resp: web_sys::Response = JsFuture::from(global_fetch(&req.url, &init))
             .await
-            .map_err(|e| self.network_error(&req.url, &e, false))?
+            .map_err(|e| self.network_error(&req.url, &e, aborter, false))?
             .unchecked_into();
         let content_type = resp
             .headers()
@@ -148,7 +153,7 @@ impl FetchClient {
                 }
             }
         }
-        let fail = |e: JsValue| self.network_error(&req.url, &e, true);
+        let fail = |e: JsValue| self.network_error(&req.url, &e, aborter, true);
         let buffer = resp.array_buffer().map_err(fail)?;
         let body = JsFuture::from(buffer).await.map_err(fail)?;
         Ok(Response {
@@ -160,10 +165,9 @@ impl FetchClient {
     }
 
     /// Why a request failed; `answered` once the reply had started.
-    fn network_error(&self, url: &str, e: &JsValue, answered: bool) -> Error {
-        match self.state.stop.get() {
+    fn network_error(&self, url: &str, e: &JsValue, aborter: &Aborter, answered: bool) -> Error {
+        match aborter.why.get() {
             Some(Stop::Cancelled) => {
-                self.state.stop.set(None);
                 Error::cancelled(
                     "the statement was cancelled: its request was aborted (the server may still complete it)",
                 )
@@ -220,17 +224,16 @@ impl HttpClient for FetchClient {
     }
 
     async fn send(&self, req: Request) -> Result<Response> {
-        if self.state.stop.get() == Some(Stop::Closed) {
+        if self.state.closed.get() {
             return Err(Error::closed("connection"));
         }
-        self.state.stop.set(None); // a cancel that found nothing running is forgotten
         let controller =
             AbortController::new().map_err(|_| Error::interface("AbortController unavailable"))?;
         let in_flight = InFlight::new(&self.state, controller);
-        let controller = &in_flight.0;
+        let aborter = &in_flight.0;
         let result = match req.timeout_ms.or(self.timeout_ms) {
-            Some(ms) => with_timeout(ms, "the request", self.exchange(&req, controller)).await,
-            None => self.exchange(&req, controller).await,
+            Some(ms) => with_timeout(ms, "the request", self.exchange(&req, aborter)).await,
+            None => self.exchange(&req, aborter).await,
         };
         drop(in_flight);
         // The relay's own refusal (a token, a target it does not allow), not the database's.
@@ -247,21 +250,25 @@ impl HttpClient for FetchClient {
 
 /// A request's AbortController among those in flight, until the request is done, timed out or
 /// dropped unread: then it is aborted, since the request must not go on.
-struct InFlight<'a>(AbortController, &'a State);
+struct InFlight<'a>(Aborter, &'a State);
 
 impl<'a> InFlight<'a> {
     fn new(state: &'a State, controller: AbortController) -> InFlight<'a> {
-        state.in_flight.borrow_mut().push(controller.clone());
-        InFlight(controller, state)
+        let aborter = Aborter {
+            controller,
+            why: Rc::default(),
+        };
+        state.in_flight.borrow_mut().push(aborter.clone());
+        InFlight(aborter, state)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.abort();
+        self.0.controller.abort();
         self.1
             .in_flight
             .borrow_mut()
-            .retain(|c| !js_sys::Object::is(c, &self.0));
+            .retain(|r| !Rc::ptr_eq(&r.why, &self.0.why));
     }
 }

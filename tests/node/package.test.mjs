@@ -83,7 +83,7 @@ test("the Vite bundle of the installed package queries PostgreSQL through the re
     assertQueried(JSON.parse(await pageResult(browser, `${server.url}/`)));
     // A page whose wasm is not where the module says gets a clear error, not a compile error.
     const missing = await pageResult(browser, `${server.url}/`, (page) => page.route("**/*.wasm", (r) => r.fulfill({ status: 404 })));
-    assert.match(missing, /^InterfaceError: could not load the webdbc engine from http:\/\/127\.0\.0\.1:\d+\/assets\/webdbc_wasm_bg-\w+\.wasm: HTTP 404/);
+    assert.match(missing, /^InterfaceError: could not load the webdbc engine from http:\/\/127\.0\.0\.1:\d+\/assets\/webdbc_wasm_bg-[\w-]+\.wasm: HTTP 404/);
   } finally {
     await browser.close();
     server.close();
