@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use futures::executor::block_on;
 use webdbc::core::http::{HttpClient, Request, Response};
@@ -51,9 +52,11 @@ impl Transport for FuzzStream {
 }
 
 /// An HTTP server whose replies are the input's parts (split at 0xff, which UTF-8 text never
-/// holds): each part's first byte picks the status, the rest is the body.
+/// holds): each part's first byte picks the status, the rest is the body. Clones share the
+/// replies.
+#[derive(Clone)]
 pub struct FuzzHttp {
-    replies: RefCell<VecDeque<Response>>,
+    replies: Rc<RefCell<VecDeque<Response>>>,
 }
 
 impl FuzzHttp {
@@ -74,7 +77,7 @@ impl FuzzHttp {
             })
             .collect();
         FuzzHttp {
-            replies: RefCell::new(replies),
+            replies: Rc::new(RefCell::new(replies)),
         }
     }
 }
