@@ -143,33 +143,25 @@ fn pack<'a>(packed: Packed, column: impl Iterator<Item = &'a Value>, batch: &mut
             }
             (Packed::Date, v) => {
                 let days = if let Value::Date(d) = v { *d } else { 0 };
-                let (y, m, d) = value::civil_from_days(i64::from(days));
-                let y = y as u16;
-                batch
-                    .data
-                    .extend_from_slice(&[(y >> 8) as u8, y as u8, m as u8, d as u8]);
+                batch.data.extend_from_slice(&date_state(i64::from(days)));
             }
             (Packed::Timestamp | Packed::TimestampTz, v) => {
                 let micros = match v {
                     Value::Timestamp(t) | Value::TimestampTz(t) => *t,
                     _ => 0,
                 };
-                let (y, m, d) = value::civil_from_days(micros.div_euclid(DAY_MICROS));
-                let y = y as u16;
+                batch
+                    .data
+                    .extend_from_slice(&date_state(micros.div_euclid(DAY_MICROS)));
                 let rest = micros.rem_euclid(DAY_MICROS);
-                let us = (rest % 1_000_000) as u32;
-                batch.data.extend_from_slice(&[
-                    (y >> 8) as u8,
-                    y as u8,
-                    m as u8,
-                    d as u8,
-                    (rest / 3_600_000_000) as u8,
-                    (rest / 60_000_000 % 60) as u8,
-                    (rest / 1_000_000 % 60) as u8,
-                    (us >> 16) as u8,
-                    (us >> 8) as u8,
-                    us as u8,
-                ]);
+                let [_, us @ ..] = ((rest % 1_000_000) as u32).to_be_bytes();
+                let hms = [
+                    rest / 3_600_000_000,
+                    rest / 60_000_000 % 60,
+                    rest / 1_000_000 % 60,
+                ];
+                batch.data.extend(hms.map(|n| n as u8));
+                batch.data.extend_from_slice(&us);
             }
         }
     }
@@ -179,6 +171,14 @@ fn pack<'a>(packed: Packed, column: impl Iterator<Item = &'a Value>, batch: &mut
     header.push_str("\",[");
     header.push_str(&nulls);
     header.push_str("]]");
+}
+
+/// The first 4 bytes of Python's pickle state of a date or datetime: the date `days` after
+/// 1970-01-01 as big-endian year, month, day.
+fn date_state(days: i64) -> [u8; 4] {
+    let (y, m, d) = value::civil_from_days(days);
+    let [hi, lo] = (y as u16).to_be_bytes();
+    [hi, lo, m as u8, d as u8]
 }
 
 /// A column that is not packed, as tagged JSON into the header: payloads alone when its values

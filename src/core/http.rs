@@ -115,13 +115,21 @@ pub trait HttpClient: Clone + 'static {
     /// own (the tests' scripted ones): a client with timers or a body to read must run it as a
     /// task of its own, as fetch does.
     fn send_in_background(&self, req: Request) -> LocalBoxFuture<'static, Result<Response>> {
-        let client = self.clone();
-        let mut exchange = async move { client.send(req).await }.boxed_local();
+        let mut exchange = send_owned(self, req);
         match (&mut exchange).now_or_never() {
             Some(answered) => future::ready(answered).boxed_local(),
             None => exchange,
         }
     }
+}
+
+/// `http.send(req)` as a future that owns what it needs, to keep or run apart from its caller.
+pub fn send_owned<H: HttpClient>(
+    http: &H,
+    req: Request,
+) -> LocalBoxFuture<'static, Result<Response>> {
+    let client = http.clone();
+    async move { client.send(req).await }.boxed_local()
 }
 
 /// The request for a result's next page. Usually asked for at once ([`NextPage::ask_now`]),
@@ -145,8 +153,7 @@ impl NextPage {
 
     /// Sends `request` only once its reply is awaited (what it answers would not keep).
     pub fn ask_when_read<H: HttpClient>(http: &H, request: Request) -> NextPage {
-        let (client, sent) = (http.clone(), request.clone());
-        let reply = async move { client.send(sent).await }.boxed_local();
+        let reply = send_owned(http, request.clone());
         NextPage { request, reply }
     }
 

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestCredentials, RequestInit};
 
 use crate::core::error::{Error, Result};
-use crate::core::http::{HttpClient, Request, Response};
+use crate::core::http::{send_owned, HttpClient, Request, Response};
 use crate::web::relay_token::{self, RelayToken};
 use crate::web::timer::with_timeout;
 
@@ -217,8 +217,7 @@ impl HttpClient for FetchClient {
     /// A task of its own: the reply is read as it comes, and the request's bound counts the
     /// server's time, not how long the caller takes to await it.
     fn send_in_background(&self, req: Request) -> LocalBoxFuture<'static, Result<Response>> {
-        let client = self.clone();
-        let (exchange, reply) = async move { client.send(req).await }.remote_handle();
+        let (exchange, reply) = send_owned(self, req).remote_handle();
         wasm_bindgen_futures::spawn_local(exchange);
         reply.boxed_local()
     }

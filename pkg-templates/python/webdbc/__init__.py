@@ -299,7 +299,6 @@ def _tagged_column_in(kind, values):
 # A packed column's rows: (struct format, bytes a row). Text columns are cut from the text.
 _PACKED = {"int": ("q", 8), "float": ("d", 8), "date": ("4s", 4), "datetime": ("10s", 10),
            "datetimetz": ("10s", 10)}
-_UTC = (_itertools.repeat(_dt.timezone.utc),)
 _first = _operator.itemgetter(0)
 
 
@@ -313,8 +312,11 @@ def _packed_column_in(kind, data, at, count):
     # Each row is the date's or datetime's pickle state, which its constructor takes without
     # parsing arguments (src/bindings/columns.rs says why).
     states = map(_first, _struct.iter_unpack(fmt, part))
-    make = _dt.date if kind == "date" else _dt.datetime
-    return list(map(make, states, *(_UTC if kind == "datetimetz" else ()))), end
+    if kind == "date":
+        return list(map(_dt.date, states)), end
+    if kind == "datetimetz":
+        return list(map(_dt.datetime, states, _itertools.repeat(_dt.timezone.utc))), end
+    return list(map(_dt.datetime, states)), end
 
 
 def _rows_in(batch):

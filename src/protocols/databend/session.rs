@@ -240,11 +240,11 @@ impl<H: HttpClient> DatabendSession<H> {
         Ok(next)
     }
 
-    /// The reply to a `next_uri` sent ahead.
-    async fn follow_ahead(&mut self, ahead: &mut NextPage) -> Result<QueryResponse> {
-        let mut next = self.reply_of(&ahead.reply().await?)?;
-        self.absorb(&mut next)?;
-        Ok(next)
+    /// The reply to a `next_uri` asked for already.
+    async fn follow_next(&mut self, next: &mut NextPage) -> Result<QueryResponse> {
+        let mut reply = self.reply_of(&next.reply().await?)?;
+        self.absorb(&mut reply)?;
+        Ok(reply)
     }
 
     /// A page's rows, and its `next_uri` followed already: sent before the rows are decoded, so
@@ -335,7 +335,7 @@ impl<H: HttpClient> DatabendSession<H> {
             return Ok(Batch::end(-1));
         };
         let page = async {
-            let mut reply = self.follow_ahead(&mut pages.next).await?;
+            let mut reply = self.follow_next(&mut pages.next).await?;
             while !reply.has_rows() && reply.running() {
                 match reply.next_uri.take() {
                     Some(uri) => reply = self.follow(&uri, true).await?,
