@@ -13,6 +13,21 @@ const CONNECTS = Number(env.BENCH_CONNECTS ?? 200);
 const ROWS = Number(env.BENCH_ROWS ?? 1_000_000);
 const HTTP_ROWS = Number(env.BENCH_CRATE_ROWS ?? 100_000);
 
+/** ms for webdbc to read all of `sql` at `dsn` (an HTTP database), after a first 1,000 rows. */
+async function webdbcFetchall(dsn, sql) {
+  const conn = await webdbc.connect(dsn);
+  const cur = conn.cursor();
+  await cur.execute(`${sql} LIMIT 1000`); // warm, as every figure here is
+  await cur.fetchall();
+  const t = performance.now();
+  await cur.execute(sql);
+  const rows = await cur.fetchall();
+  const ms = performance.now() - t;
+  if (rows.length !== HTTP_ROWS) throw new Error(`${rows.length} rows`);
+  await conn.close();
+  return ms;
+}
+
 /** A client with one interface: query(sql, params) → rows, end(). */
 async function open(name) {
   if (name.startsWith("webdbc")) {
@@ -72,19 +87,7 @@ async function measure() {
     case "crate": {
       const url = new URL(env.WEBDBC_TEST_CRATE.replace(/^crate:/, "http:"));
       const sql = "SELECT * FROM bench7";
-      if (client === "webdbc") {
-        const conn = await webdbc.connect(env.WEBDBC_TEST_CRATE);
-        const cur = conn.cursor();
-        await cur.execute(`${sql} LIMIT 1000`); // warm, as every figure here is
-        await cur.fetchall();
-        const t = performance.now();
-        await cur.execute(sql);
-        const rows = await cur.fetchall();
-        const ms = performance.now() - t;
-        if (rows.length !== Number(env.BENCH_CRATE_ROWS ?? 100_000)) throw new Error(`${rows.length} rows`);
-        await conn.close();
-        return ms;
-      }
+      if (client === "webdbc") return webdbcFetchall(env.WEBDBC_TEST_CRATE, sql);
       const auth = "Basic " + Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64");
       const query = async (stmt) => {
         const res = await fetch(`http://${url.host}/_sql?types=true`, { // the request webdbc sends
@@ -98,7 +101,7 @@ async function measure() {
       const t = performance.now();
       const body = await query(sql);
       const ms = performance.now() - t;
-      if (body.rows.length !== Number(env.BENCH_CRATE_ROWS ?? 100_000)) throw new Error(`${body.rows.length} rows`);
+      if (body.rows.length !== HTTP_ROWS) throw new Error(`${body.rows.length} rows`);
       return ms;
     }
     case "databend":
@@ -107,19 +110,7 @@ async function measure() {
       // requests webdbc sends (the peer keeps the int64 column's precision only by luck).
       const sql = "SELECT * FROM bench6";
       const dsn = env[figure === "databend" ? "WEBDBC_TEST_DATABEND" : "WEBDBC_TEST_DATABRICKS"];
-      if (client === "webdbc") {
-        const conn = await webdbc.connect(dsn);
-        const cur = conn.cursor();
-        await cur.execute(`${sql} LIMIT 1000`);
-        await cur.fetchall();
-        const t = performance.now();
-        await cur.execute(sql);
-        const rows = await cur.fetchall();
-        const ms = performance.now() - t;
-        if (rows.length !== HTTP_ROWS) throw new Error(`${rows.length} rows`);
-        await conn.close();
-        return ms;
-      }
+      if (client === "webdbc") return webdbcFetchall(dsn, sql);
       const url = new URL(dsn.replace(/^[a-z]+:/, "http:"));
       const base = `http://${url.host}`;
       const get = async (path, init = {}) => {

@@ -46,7 +46,7 @@ const FIGURES = [
   { name: "5,000 × SELECT $1::int", figure: "small", unit: "µs/query", clients: ["webdbc", "pg", "neon"], lower: true,
     goal: ["pg", 1.3, "≤ 1.3× pg direct"] },
   { name: "5,000 × bare Sync round trip, the floor under a query", figure: "floor", unit: "µs", clients: ["relay", "direct"], lower: true,
-    subject: "relay" },
+    subject: "relay", about: "what the relay hop costs" },
   { name: "200 × connect + SELECT 1 + close", figure: "connect", unit: "µs each", clients: ["webdbc", "pg", "neon"], lower: true,
     goal: ["pg", 1.3, "≤ 1.3× pg direct"] },
   { name: `${ROWS.toLocaleString("en")} rows fetchall`, figure: "bulk", unit: "rows/s", clients: ["webdbc", "webdbc-stream", "pg", "neon"],
@@ -84,7 +84,7 @@ for (const f of FIGURES) {
   const subject = median(results.get(`${f.figure}/${f.subject ?? "webdbc"}`));
   if (!f.goal) {
     const [a, b] = f.clients;
-    console.log(`  → ${a} ${(subject / median(results.get(`${f.figure}/${b}`))).toFixed(2)}× ${b} (no goal: what the relay hop costs)`);
+    console.log(`  → ${a} ${(subject / median(results.get(`${f.figure}/${b}`))).toFixed(2)}× ${b} (no goal: ${f.about})`);
     continue;
   }
   const [peer, bound, goal] = f.goal;

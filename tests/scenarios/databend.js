@@ -1,5 +1,5 @@
 import { eq, fail, ok, rejects, show, within } from "./assert.js";
-import { inBrowser, open, openNoCors, scalar } from "./support.js";
+import { inBrowser, open, openNoCors, readsSlowly, scalar } from "./support.js";
 
 // ---- Databend over HTTP (testkit's Databend test server, proven by databend-driver and databend-py) ----
 
@@ -164,11 +164,7 @@ export async function databendCancel(api, env) {
   // The next page is asked for ahead; its bound is the server's answer, not how long the caller
   // takes over the page before it.
   const slow = await openDatabend(api, env, { statementTimeout: 300, fetchSize: 100 });
-  const sc = slow.cursor();
-  await sc.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 250) SELECT x FROM c");
-  eq((await sc.fetchmany(100)).length, 100, "the first page");
-  await new Promise((resolve) => setTimeout(resolve, 700));
-  eq((await sc.fetchall()).length, 150, "the pages after it, read after the timeout's span passed");
+  await readsSlowly(slow, 250, 100, 700);
   await slow.close();
   const timed = await openDatabend(api, env, { statementTimeout: 200 });
   const t = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");

@@ -1,5 +1,5 @@
 import { eq, fail, ok, rejects, show, within } from "./assert.js";
-import { inBrowser, open, openNoCors, scalar } from "./support.js";
+import { inBrowser, open, openNoCors, readsSlowly, scalar } from "./support.js";
 
 // ---- Databricks (testkit's Statement Execution test server, proven by databricks-sdk) ----
 
@@ -114,11 +114,7 @@ export async function databricksAsync(api, env) {
   // The next chunk (1,000 rows each) is asked for ahead; its bound is the server's answer, not
   // how long the caller takes over the chunk before it.
   const slow = await openDatabricks(api, env, { statementTimeout: 300 });
-  const sc = slow.cursor();
-  await sc.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2500) SELECT x FROM c");
-  eq((await sc.fetchmany(1000)).length, 1000, "the first chunk");
-  await new Promise((resolve) => setTimeout(resolve, 700));
-  eq((await sc.fetchall()).length, 1500, "the chunks after it, read after the timeout's span passed");
+  await readsSlowly(slow, 2500, 1000, 700);
   await slow.close();
   const timed = await openDatabricks(api, env, { statementTimeout: 300 });
   e = await within(5000, rejects(() => timed.cursor().execute("SELECT sleep(1500)"), api.OperationalError, "timeout"), "timeout");
